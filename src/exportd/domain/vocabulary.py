@@ -1,0 +1,56 @@
+"""Enumerations of the data model, as the reference spec (asana_oas.yaml) spells them.
+
+One place for every enum the schema constrains and the seeder draws from; a unit test
+checks these against the reference spec so they cannot drift.
+"""
+
+from __future__ import annotations
+
+# Workspaces: plan tiers and add-ons decide who may export what (PRODUCT.md O2, R11).
+PLAN_TIERS = ("personal", "premium", "business", "enterprise", "enterprise_plus")
+ENTERPRISE_TIERS = ("enterprise", "enterprise_plus")
+ADD_ONS = ("compliance_management",)
+
+COLORS = (
+    "dark-pink", "dark-green", "dark-blue", "dark-red", "dark-teal", "dark-brown",
+    "dark-orange", "dark-purple", "dark-warm-gray", "light-pink", "light-green", "light-blue",
+    "light-red", "light-teal", "light-brown", "light-orange", "light-purple", "light-warm-gray",
+    "none",
+)  # fmt: skip
+
+TEAM_VISIBILITIES = ("secret", "request_to_join", "public")
+
+PROJECT_PRIVACY_SETTINGS = ("public_to_workspace", "private_to_team", "private")
+PROJECT_DEFAULT_VIEWS = ("list", "board", "calendar", "timeline")
+PROJECT_ACCESS_LEVELS = ("admin", "editor", "commenter", "viewer")
+
+PORTFOLIO_PRIVACY_SETTINGS = ("public_to_domain", "members_only")
+PORTFOLIO_ACCESS_LEVELS = ("admin", "editor", "viewer")
+
+GOAL_PRIVACY_SETTINGS = ("public_to_workspace", "members_only")
+GOAL_STATUSES = ("green", "yellow", "red", "missed", "achieved", "partial", "dropped")
+
+CUSTOM_FIELD_TYPES = ("text", "enum", "multi_enum", "number", "date", "people")
+CUSTOM_FIELD_FORMATS = ("currency", "identifier", "percentage", "custom", "duration", "none")
+
+TASK_SUBTYPES = ("default_task", "milestone", "approval")
+APPROVAL_STATUSES = ("pending", "approved", "rejected", "changes_requested")
+ASSIGNEE_STATUSES = ("today", "upcoming", "later", "new", "inbox")
+
+STORY_TYPES = ("comment", "system")
+STORY_SOURCES = ("web", "email", "mobile", "api", "unknown")
+STICKER_NAMES = (
+    "green_checkmark", "people_dancing", "dancing_unicorn", "heart", "party_popper",
+    "people_waving_flags", "splashing_narwhal", "trophy", "yeti_riding_unicorn",
+    "celebrating_people", "determined_climbers", "phoenix_spreading_love",
+)  # fmt: skip
+
+ATTACHMENT_SUBTYPES = ("asana", "dropbox", "gdrive", "onedrive", "box", "vimeo", "external")
+
+# Messages: the resource export's schema covers default messages and status updates (seed 002).
+MESSAGE_SUBTYPES = ("default", "status_update")
+STATUS_TYPES = (
+    "on_track", "at_risk", "off_track", "on_hold", "complete", "achieved", "partial", "missed",
+    "dropped",
+)  # fmt: skip
+MESSAGE_PARENT_TYPES = ("project", "portfolio", "team", "goal")

@@ -1,0 +1,56 @@
+"""The root exception of exportd and the HTTP-facing errors users see.
+
+Each error carries the status and the message shown to the user, written once where the
+error is raised; one handler in the API turns them into Asana's error body.
+"""
+
+from __future__ import annotations
+
+HELP = (
+    "For more information on API status codes and how to handle them, read the docs on "
+    "errors: https://developers.asana.com/docs/errors"
+)
+
+
+class ExportdError(Exception):
+    """Root of every error exportd raises on purpose."""
+
+    status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(ExportdError):
+    """Malformed or invalid input (400)."""
+
+    status = 400
+
+
+class NotAuthorized(ExportdError):
+    """Missing, malformed, unknown, expired or revoked credentials (401)."""
+
+    status = 401
+
+
+class Forbidden(ExportdError):
+    """The caller is known but lacks the capability (403)."""
+
+    status = 403
+
+
+class NotFound(ExportdError):
+    """The object does not exist or the caller may not see it (404): existence is not leaked."""
+
+    status = 404
+
+
+class Conflict(ExportdError):
+    """The request conflicts with the current state of the store (409)."""
+
+    status = 409
+
+
+class ConfigurationError(ExportdError):
+    """Settings that cannot work, reported before anything starts."""

@@ -1,0 +1,104 @@
+"""All configuration in one place: `EXPORTD_*` environment variables, overridable by CLI flags.
+
+Nothing here touches the disk at import time; `Settings.load()` resolves derived values
+(database URL, storage URL, secret key) once, when the application is wired.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from exportd.errors import ConfigurationError
+from exportd.gids import MAX_NODE
+
+SECRET_KEY_FILE = "secret_key"
+SQLITE_FILE = "exportd.sqlite3"
+EXPORTS_DIR = "exports"
+
+
+class Settings(BaseSettings):
+    """exportd's configuration. Every field maps to `EXPORTD_<FIELD NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="EXPORTD_", extra="forbid")
+
+    home: Path = Field(
+        default=Path("exportd-data"), description="Data folder: SQLite file, export files, key."
+    )
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; default: a SQLite file in the home."
+    )
+    storage_url: str = Field(
+        default="", description="Where export files go; default: a folder in the home."
+    )
+    public_url: str = Field(
+        default="", description="Base of links handed out; default: http://HOST:PORT."
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""), description="Signs download links; generated once when empty."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    node_id: int | None = Field(
+        default=None, ge=0, le=MAX_NODE, description="Gid node number; random when unset."
+    )
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, url: str) -> str:
+        """Accept plain `postgresql://` URLs and use the psycopg 3 driver for them."""
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Read the environment, apply flag overrides, fill derived defaults, make the home."""
+        settings = cls(**{k: v for k, v in overrides.items() if v is not None})
+        home = settings.home.expanduser().resolve()
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigurationError(f"EXPORTD_HOME {home} cannot be created: {error}") from error
+        updates: dict[str, Any] = {"home": home}
+        if not settings.database_url:
+            updates["database_url"] = f"sqlite:///{home / SQLITE_FILE}"
+        if not settings.storage_url:
+            updates["storage_url"] = (home / EXPORTS_DIR).as_uri()
+        if not settings.public_url:
+            updates["public_url"] = f"http://{settings.host}:{settings.port}"
+        if not settings.secret_key.get_secret_value():
+            updates["secret_key"] = SecretStr(_stored_secret_key(home))
+        return settings.model_copy(update=updates)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _stored_secret_key(home: Path) -> str:
+    """Read the key kept in the home, or make one (readable by the owner only).
+
+    The new key is written aside and linked into place, so two processes starting at once
+    agree on one key instead of each keeping its own.
+    """
+    path = home / SECRET_KEY_FILE
+    if not path.exists():
+        fd, draft = tempfile.mkstemp(dir=home, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48) + "\n")
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()

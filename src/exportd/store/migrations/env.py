@@ -1,0 +1,18 @@
+"""Alembic environment: runs on the connection exportd hands over (see store.migrate)."""
+
+from alembic import context
+
+from exportd.store.schema import metadata
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through `exportd db upgrade`, which supplies a connection")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=True,  # SQLite alters tables by copying them; Alembic's batch mode does it
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

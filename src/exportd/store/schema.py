@@ -1,0 +1,470 @@
+"""The schema of an organization's work data, as SQLAlchemy Core tables.
+
+Field names and enums follow the reference spec (`asana_oas.yaml`). Every object has a
+`gid`, `created_at`, `modified_at` and `deleted_at` (soft deletion: exports leave deleted
+objects out). Relations with several members (followers, likes, tags, memberships) live in
+tables of their own, so the export engine can fetch them for a whole batch in one query.
+Indexes are the ones exports, filters and visibility checks need.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.sql.schema import SchemaItem
+
+from exportd.domain import vocabulary as v
+from exportd.store.types import Gid, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_N_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+# Column builders: each says once what every table of its kind has.
+
+
+def _gid() -> Column[int]:
+    return Column("gid", Gid, primary_key=True, autoincrement=False)
+
+
+def _ref(name: str, table: str, *, nullable: bool = True, index: bool = False) -> Column[int]:
+    """A reference to another object by gid, enforced by a foreign key."""
+    return Column(name, Gid, ForeignKey(f"{table}.gid"), nullable=nullable, index=index)
+
+
+def _enum(name: str, values: tuple[str, ...], *, nullable: bool = False) -> Column[str]:
+    """A string column limited to `values` by a CHECK constraint (portable, easy to migrate)."""
+    kind = Enum(*values, name=name, native_enum=False, create_constraint=True, length=32)
+    return Column(name, kind, nullable=nullable)
+
+
+def _flag(name: str) -> Column[bool]:
+    return Column(name, Boolean, nullable=False, server_default=false())
+
+
+def _lifecycle() -> list[SchemaItem]:
+    return [
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("modified_at", UTCDateTime, nullable=False),
+        Column("deleted_at", UTCDateTime, nullable=True),
+    ]
+
+
+def _link(name: str, left: str, right: str, *, right_column: str = "user_gid") -> Table:
+    """A plain many-to-many relation (followers, tags, dependencies)."""
+    return Table(
+        name,
+        metadata,
+        Column(f"{left}_gid", Gid, ForeignKey(f"{left}s.gid"), primary_key=True),
+        Column(right_column, Gid, ForeignKey(f"{right}.gid"), primary_key=True, index=True),
+        sqlite_with_rowid=False,
+    )
+
+
+def _likes(name: str, parent: str, parent_table: str) -> Table:
+    """Likes (hearts) of an object: each like has its own gid in the API (`Like`)."""
+    return Table(
+        name,
+        metadata,
+        _gid(),
+        _ref(f"{parent}_gid", parent_table, nullable=False),
+        _ref("user_gid", "users", nullable=False, index=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        UniqueConstraint(f"{parent}_gid", "user_gid"),
+    )
+
+
+def _exactly_one(*columns: str) -> CheckConstraint:
+    """A row that belongs to exactly one of several parents."""
+    nonnull = " + ".join(f"(CASE WHEN {c} IS NULL THEN 0 ELSE 1 END)" for c in columns)
+    return CheckConstraint(f"{nonnull} = 1", name="one_parent")
+
+
+# Organizations and people.
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    _gid(),
+    Column("name", String(255), nullable=False),
+    _flag("is_organization"),
+    _enum("plan", v.PLAN_TIERS),
+    Column("add_ons", JSON, nullable=False, default=list),
+    Column("email_domains", JSON, nullable=False, default=list),
+    *_lifecycle(),
+)
+
+users = Table(
+    "users",
+    metadata,
+    _gid(),
+    Column("name", String(255), nullable=False),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("photo", JSON, nullable=True),
+    _flag("is_service_account"),
+    *_lifecycle(),
+)
+
+workspace_memberships = Table(
+    "workspace_memberships",
+    metadata,
+    _gid(),
+    _ref("workspace_gid", "workspaces", nullable=False),
+    _ref("user_gid", "users", nullable=False, index=True),
+    _flag("is_admin"),
+    _flag("is_guest"),
+    Column("is_active", Boolean, nullable=False, default=True),
+    *_lifecycle(),
+    UniqueConstraint("workspace_gid", "user_gid"),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    _gid(),
+    _ref("user_gid", "users", nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    _enum("kind", ("personal", "oauth")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+# Teams, projects, portfolios, goals, tags, custom fields.
+
+teams = Table(
+    "teams",
+    metadata,
+    _gid(),
+    _ref("workspace_gid", "workspaces", nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("html_description", Text, nullable=False, default=""),
+    _enum("visibility", v.TEAM_VISIBILITIES),
+    *_lifecycle(),
+)
+
+team_memberships = Table(
+    "team_memberships",
+    metadata,
+    _gid(),
+    _ref("team_gid", "teams", nullable=False),
+    _ref("user_gid", "users", nullable=False, index=True),
+    _flag("is_admin"),
+    _flag("is_guest"),
+    _flag("is_limited_access"),
+    *_lifecycle(),
+    UniqueConstraint("team_gid", "user_gid"),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    _gid(),
+    _ref("workspace_gid", "workspaces", nullable=False, index=True),
+    _ref("team_gid", "teams", index=True),
+    _ref("owner_gid", "users"),
+    Column("name", String(255), nullable=False),
+    Column("notes", Text, nullable=False, default=""),
+    Column("html_notes", Text, nullable=False, default=""),
+    _enum("color", v.COLORS, nullable=True),
+    _flag("archived"),
+    _enum("privacy_setting", v.PROJECT_PRIVACY_SETTINGS),
+    _enum("default_view", v.PROJECT_DEFAULT_VIEWS),
+    _enum("default_access_level", v.PROJECT_ACCESS_LEVELS),
+    Column("start_on", Date, nullable=True),
+    Column("due_on", Date, nullable=True),
+    _flag("completed"),
+    Column("completed_at", UTCDateTime, nullable=True),
+    _ref("completed_by_gid", "users"),
+    *_lifecycle(),
+)
+
+project_memberships = Table(
+    "project_memberships",
+    metadata,
+    _gid(),
+    _ref("project_gid", "projects", nullable=False),
+    _ref("user_gid", "users", nullable=False, index=True),
+    _enum("access_level", v.PROJECT_ACCESS_LEVELS),
+    *_lifecycle(),
+    UniqueConstraint("project_gid", "user_gid"),
+)
+
+project_followers = _link("project_followers", "project", "users")
+
+sections = Table(
+    "sections",
+    metadata,
+    _gid(),
+    _ref("project_gid", "projects", nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("position", Integer, nullable=False),
+    *_lifecycle(),
+)
+
+portfolios = Table(
+    "portfolios",
+    metadata,
+    _gid(),
+    _ref("workspace_gid", "workspaces", nullable=False, index=True),
+    _ref("owner_gid", "users"),
+    _ref("created_by_gid", "users"),
+    Column("name", String(255), nullable=False),
+    _enum("color", v.COLORS, nullable=True),
+    _flag("archived"),
+    _enum("privacy_setting", v.PORTFOLIO_PRIVACY_SETTINGS),
+    _enum("default_access_level", v.PORTFOLIO_ACCESS_LEVELS),
+    Column("start_on", Date, nullable=True),
+    Column("due_on", Date, nullable=True),
+    *_lifecycle(),
+)
+
+portfolio_items = Table(
+    "portfolio_items",
+    metadata,
+    Column("portfolio_gid", Gid, ForeignKey("portfolios.gid"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    _ref("project_gid", "projects", index=True),
+    _ref("item_portfolio_gid", "portfolios", index=True),
+    _exactly_one("project_gid", "item_portfolio_gid"),
+)
+
+portfolio_memberships = Table(
+    "portfolio_memberships",
+    metadata,
+    _gid(),
+    _ref("portfolio_gid", "portfolios", nullable=False),
+    _ref("user_gid", "users", nullable=False, index=True),
+    _enum("access_level", v.PORTFOLIO_ACCESS_LEVELS),
+    *_lifecycle(),
+    UniqueConstraint("portfolio_gid", "user_gid"),
+)
+
+goals = Table(
+    "goals",
+    metadata,
+    _gid(),
+    _ref("workspace_gid", "workspaces", nullable=False, index=True),
+    _ref("team_gid", "teams", index=True),
+    _ref("owner_gid", "users"),
+    Column("name", String(255), nullable=False),
+    Column("notes", Text, nullable=False, default=""),
+    Column("html_notes", Text, nullable=False, default=""),
+    Column("start_on", Date, nullable=True),
+    Column("due_on", Date, nullable=True),
+    _enum("status", v.GOAL_STATUSES, nullable=True),
+    _flag("is_workspace_level"),
+    _enum("privacy_setting", v.GOAL_PRIVACY_SETTINGS),
+    *_lifecycle(),
+)
+
+goal_followers = _link("goal_followers", "goal", "users")
+goal_likes = _likes("goal_likes", "goal", "goals")
+
+tags = Table(
+    "tags",
+    metadata,
+    _gid(),
+    _ref("workspace_gid", "workspaces", nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    _enum("color", v.COLORS, nullable=True),
+    Column("notes", Text, nullable=False, default=""),
+    *_lifecycle(),
+)
+
+custom_fields = Table(
+    "custom_fields",
+    metadata,
+    _gid(),
+    _ref("workspace_gid", "workspaces", nullable=False, index=True),
+    _ref("created_by_gid", "users"),
+    Column("name", String(255), nullable=False),
+    _enum("resource_subtype", v.CUSTOM_FIELD_TYPES),
+    Column("description", Text, nullable=False, default=""),
+    Column("precision", Integer, nullable=True),
+    _enum("format", v.CUSTOM_FIELD_FORMATS),
+    Column("enabled", Boolean, nullable=False, default=True),
+    *_lifecycle(),
+)
+
+custom_field_enum_options = Table(
+    "custom_field_enum_options",
+    metadata,
+    _gid(),
+    _ref("custom_field_gid", "custom_fields", nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    _enum("color", v.COLORS, nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("position", Integer, nullable=False),
+    *_lifecycle(),
+)
+
+project_custom_field_settings = Table(
+    "project_custom_field_settings",
+    metadata,
+    Column("project_gid", Gid, ForeignKey("projects.gid"), primary_key=True),
+    Column("custom_field_gid", Gid, ForeignKey("custom_fields.gid"), primary_key=True),
+    _flag("is_important"),
+    sqlite_with_rowid=False,
+)
+
+# Tasks and what hangs off them.
+
+tasks = Table(
+    "tasks",
+    metadata,
+    _gid(),
+    _ref("workspace_gid", "workspaces", nullable=False),
+    _ref("parent_gid", "tasks", index=True),
+    Column("name", String(1024), nullable=False),
+    _enum("resource_subtype", v.TASK_SUBTYPES),
+    _enum("approval_status", v.APPROVAL_STATUSES, nullable=True),
+    Column("notes", Text, nullable=False, default=""),
+    Column("html_notes", Text, nullable=False, default=""),
+    _ref("assignee_gid", "users", index=True),
+    _ref("assigned_by_gid", "users", index=True),
+    _enum("assignee_status", v.ASSIGNEE_STATUSES, nullable=True),
+    _flag("completed"),
+    Column("completed_at", UTCDateTime, nullable=True),
+    _ref("completed_by_gid", "users"),
+    Column("start_on", Date, nullable=True),
+    Column("start_at", UTCDateTime, nullable=True),
+    Column("due_on", Date, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),
+    _ref("created_by_gid", "users", index=True),
+    *_lifecycle(),
+    Index("ix_tasks_workspace_created_at", "workspace_gid", "created_at"),
+    Index("ix_tasks_workspace_modified_at", "workspace_gid", "modified_at"),
+    Index("ix_tasks_workspace_gid_gid", "workspace_gid", "gid"),
+)
+
+task_memberships = Table(
+    "task_memberships",
+    metadata,
+    Column("task_gid", Gid, ForeignKey("tasks.gid"), primary_key=True),
+    Column("project_gid", Gid, ForeignKey("projects.gid"), primary_key=True, index=True),
+    _ref("section_gid", "sections"),
+    sqlite_with_rowid=False,
+)
+
+task_followers = _link("task_followers", "task", "users")
+task_tags = _link("task_tags", "task", "tags", right_column="tag_gid")
+task_dependencies = _link("task_dependencies", "task", "tasks", right_column="dependency_gid")
+task_likes = _likes("task_likes", "task", "tasks")
+
+task_custom_field_values = Table(
+    "task_custom_field_values",
+    metadata,
+    Column("task_gid", Gid, ForeignKey("tasks.gid"), primary_key=True),
+    Column("custom_field_gid", Gid, ForeignKey("custom_fields.gid"), primary_key=True),
+    Column("text_value", Text, nullable=True),
+    Column("number_value", Float, nullable=True),
+    Column("date_value", Date, nullable=True),
+    _ref("enum_option_gid", "custom_field_enum_options"),
+    Column("multi_enum_option_gids", JSON, nullable=True),
+    Column("people_gids", JSON, nullable=True),
+    sqlite_with_rowid=False,
+)
+
+# Messages and status updates (one table: seed 002 exports them as one resource type).
+
+messages = Table(
+    "messages",
+    metadata,
+    _gid(),
+    _ref("workspace_gid", "workspaces", nullable=False),
+    _enum("resource_subtype", v.MESSAGE_SUBTYPES),
+    _enum("status_type", v.STATUS_TYPES, nullable=True),
+    Column("title", String(1024), nullable=False, default=""),
+    Column("text", Text, nullable=False, default=""),
+    Column("html_text", Text, nullable=False, default=""),
+    _ref("created_by_gid", "users", index=True),
+    *_lifecycle(),
+    CheckConstraint(
+        "(resource_subtype = 'status_update') = (status_type IS NOT NULL)",
+        name="status_type_iff_status_update",
+    ),
+    Index("ix_messages_workspace_gid_gid", "workspace_gid", "gid"),
+    Index("ix_messages_workspace_created_at", "workspace_gid", "created_at"),
+    Index("ix_messages_workspace_modified_at", "workspace_gid", "modified_at"),
+)
+
+message_parents = Table(
+    # The parent may be a project, portfolio, team or goal: a polymorphic reference that no
+    # single foreign key can check, so writers (store.writes) verify it instead.
+    "message_parents",
+    metadata,
+    Column("message_gid", Gid, ForeignKey("messages.gid"), primary_key=True),
+    Column("parent_gid", Gid, primary_key=True, index=True),
+    _enum("parent_type", v.MESSAGE_PARENT_TYPES),
+    sqlite_with_rowid=False,
+)
+
+message_followers = _link("message_followers", "message", "users")
+message_likes = _likes("message_likes", "message", "messages")
+
+# Stories and attachments belong to a task or a message.
+
+stories = Table(
+    "stories",
+    metadata,
+    _gid(),
+    _ref("task_gid", "tasks", index=True),
+    _ref("message_gid", "messages", index=True),
+    _ref("created_by_gid", "users", index=True),
+    _enum("type", v.STORY_TYPES),
+    Column("resource_subtype", String(64), nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("html_text", Text, nullable=True),
+    _flag("is_pinned"),
+    _flag("is_edited"),
+    _enum("sticker_name", v.STICKER_NAMES, nullable=True),
+    _enum("source", v.STORY_SOURCES),
+    # Subtype-specific values of system stories (old_name, new_name, …), kept as given.
+    Column("details", JSON, nullable=True),
+    *_lifecycle(),
+    _exactly_one("task_gid", "message_gid"),
+)
+
+story_likes = _likes("story_likes", "story", "stories")
+
+attachments = Table(
+    "attachments",
+    metadata,
+    _gid(),
+    _ref("task_gid", "tasks", index=True),
+    _ref("message_gid", "messages", index=True),
+    Column("name", String(1024), nullable=False),
+    _enum("resource_subtype", v.ATTACHMENT_SUBTYPES),
+    Column("host", String(32), nullable=False),
+    Column("size", Integer, nullable=True),
+    Column("permanent_url", String(2048), nullable=True),
+    _flag("connected_to_app"),
+    *_lifecycle(),
+    _exactly_one("task_gid", "message_gid"),
+)
