@@ -1,0 +1,44 @@
+"""The `exportd` command line: one module per group of commands, wired here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from exportd.cli import accounts, data, db, seed, serve
+from exportd.cli.common import Overrides
+
+app = typer.Typer(
+    name="exportd",
+    help="Bulk-export service for work-management data, speaking the Asana Exports API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("serve")(serve.serve)
+app.command("seed")(seed.seed)
+app.command("import")(data.import_file)
+app.command("dump")(data.dump)
+app.add_typer(db.app, name="db")
+app.add_typer(accounts.token_app, name="token")
+app.add_typer(accounts.service_account_app, name="service-account")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None, typer.Option(help="Data folder (env EXPORTD_HOME).", show_default=False)
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Database URL (env EXPORTD_DATABASE_URL).", show_default=False),
+    ] = None,
+) -> None:
+    ctx.obj = Overrides(home=home, database_url=database_url)
+
+
+def main() -> None:
+    app()

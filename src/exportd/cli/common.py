@@ -1,0 +1,55 @@
+"""What every command shares: settings from the environment plus flags, and error output."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import orjson
+import typer
+
+from exportd.errors import ExportdError
+from exportd.runtime import Runtime
+from exportd.settings import Settings
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Flags given before the command (`exportd --home DIR seed …`)."""
+
+    home: Path | None = None
+    database_url: str | None = None
+
+
+def load_settings(ctx: typer.Context, **more: Any) -> Settings:
+    overrides: Overrides = ctx.find_root().obj or Overrides()
+    try:
+        return Settings.load(**asdict(overrides), **more)
+    except (ExportdError, ValueError) as error:
+        fail(str(error))
+
+
+@contextmanager
+def open_runtime(ctx: typer.Context, *, migrate: bool = True, **more: Any) -> Iterator[Runtime]:
+    """The runtime of a command, migrated to the newest schema unless told otherwise."""
+    runtime = Runtime.open(load_settings(ctx, **more))
+    try:
+        if migrate:
+            runtime.migrate()
+        yield runtime
+    except ExportdError as error:
+        fail(error.message)
+    finally:
+        runtime.close()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def print_json(value: Any) -> None:
+    typer.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())

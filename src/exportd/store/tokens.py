@@ -1,0 +1,74 @@
+"""Personal access tokens: made once, shown once, stored only as a hash.
+
+A token looks like Asana's (`2/<user gid>/<token gid>:<secret>`). It carries 256 bits of
+randomness, so a plain SHA-256 is the right hash: a slow password hash would add nothing
+against guessing and cost every request a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Connection, Row, insert, or_, select, update
+
+from exportd.store.schema import access_tokens, users
+
+TokenKind = Literal["personal", "oauth"]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    connection: Connection,
+    *,
+    user_gid: int,
+    token_gid: int,
+    now: datetime,
+    name: str = "personal access token",
+    kind: TokenKind = "personal",
+    expires_at: datetime | None = None,
+) -> str:
+    """Store a new token for `user_gid` and return it; this is the only time it is visible."""
+    token = f"2/{user_gid}/{token_gid}:{secrets.token_hex(32)}"
+    connection.execute(
+        insert(access_tokens).values(
+            gid=token_gid,
+            user_gid=user_gid,
+            token_hash=hash_token(token),
+            name=name,
+            kind=kind,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return token
+
+
+def user_for_token(connection: Connection, token: str, now: datetime) -> Row[tuple[int]] | None:
+    """The gid of the live user a live token belongs to, or None (unknown/revoked/expired)."""
+    query = (
+        select(users.c.gid)
+        .join(access_tokens, access_tokens.c.user_gid == users.c.gid)
+        .where(
+            access_tokens.c.token_hash == hash_token(token),
+            access_tokens.c.revoked_at.is_(None),
+            or_(access_tokens.c.expires_at.is_(None), access_tokens.c.expires_at > now),
+            users.c.deleted_at.is_(None),
+        )
+    )
+    return connection.execute(query).first()
+
+
+def revoke_token(connection: Connection, token_gid: int, now: datetime) -> bool:
+    """Revoke a token by its gid; False when there was no live token with that gid."""
+    result = connection.execute(
+        update(access_tokens)
+        .where(access_tokens.c.gid == token_gid, access_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount == 1

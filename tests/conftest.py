@@ -1,0 +1,66 @@
+"""Shared fixtures: a migrated store on SQLite and on PostgreSQL over a real connection.
+
+PostgreSQL tests use a fresh schema each, dropped afterwards. They skip when no server
+answers, except under CI (`CI=true`), where a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from exportd.runtime import Runtime
+from exportd.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "EXPORTD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_schema() -> Iterator[str]:
+    """Create a throwaway schema and yield a URL whose connections use it."""
+    admin = create_engine(POSTGRES_URL)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as error:  # no server here
+        admin.dispose()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI and did not answer: {error}")
+        pytest.skip(f"PostgreSQL not available: {error}")
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'exportd.sqlite3'}"
+    else:
+        yield from _postgres_schema()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings.load(home=tmp_path / "home", database_url=database_url)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    """A migrated store with the system clock."""
+    runtime = Runtime.open(settings)
+    runtime.migrate()
+    yield runtime
+    runtime.close()
