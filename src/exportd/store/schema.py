@@ -52,7 +52,13 @@ def _gid() -> Column[int]:
 
 def _ref(name: str, table: str, *, nullable: bool = True, index: bool = False) -> Column[int]:
     """A reference to another object by gid, enforced by a foreign key."""
-    return Column(name, Gid, ForeignKey(f"{table}.gid"), nullable=nullable, index=index)
+    return Column(name, Gid, _fk(f"{table}.gid"), nullable=nullable, index=index)
+
+
+def _fk(target: str) -> ForeignKey:
+    """Checked at once, but deferrable: an import may load objects before what they reference
+    (`SET CONSTRAINTS ALL DEFERRED` / `PRAGMA defer_foreign_keys`) and is checked at commit."""
+    return ForeignKey(target, deferrable=True, initially="IMMEDIATE")
 
 
 def _enum(name: str, values: tuple[str, ...], *, nullable: bool = False) -> Column[str]:
@@ -78,8 +84,8 @@ def _link(name: str, left: str, right: str, *, right_column: str = "user_gid") -
     return Table(
         name,
         metadata,
-        Column(f"{left}_gid", Gid, ForeignKey(f"{left}s.gid"), primary_key=True),
-        Column(right_column, Gid, ForeignKey(f"{right}.gid"), primary_key=True, index=True),
+        Column(f"{left}_gid", Gid, _fk(f"{left}s.gid"), primary_key=True),
+        Column(right_column, Gid, _fk(f"{right}.gid"), primary_key=True, index=True),
         sqlite_with_rowid=False,
     )
 
@@ -247,7 +253,7 @@ portfolios = Table(
 portfolio_items = Table(
     "portfolio_items",
     metadata,
-    Column("portfolio_gid", Gid, ForeignKey("portfolios.gid"), primary_key=True),
+    Column("portfolio_gid", Gid, _fk("portfolios.gid"), primary_key=True),
     Column("position", Integer, primary_key=True, autoincrement=False),
     _ref("project_gid", "projects", index=True),
     _ref("item_portfolio_gid", "portfolios", index=True),
@@ -327,8 +333,8 @@ custom_field_enum_options = Table(
 project_custom_field_settings = Table(
     "project_custom_field_settings",
     metadata,
-    Column("project_gid", Gid, ForeignKey("projects.gid"), primary_key=True),
-    Column("custom_field_gid", Gid, ForeignKey("custom_fields.gid"), primary_key=True),
+    Column("project_gid", Gid, _fk("projects.gid"), primary_key=True),
+    Column("custom_field_gid", Gid, _fk("custom_fields.gid"), primary_key=True),
     _flag("is_important"),
     sqlite_with_rowid=False,
 )
@@ -366,8 +372,8 @@ tasks = Table(
 task_memberships = Table(
     "task_memberships",
     metadata,
-    Column("task_gid", Gid, ForeignKey("tasks.gid"), primary_key=True),
-    Column("project_gid", Gid, ForeignKey("projects.gid"), primary_key=True, index=True),
+    Column("task_gid", Gid, _fk("tasks.gid"), primary_key=True),
+    Column("project_gid", Gid, _fk("projects.gid"), primary_key=True, index=True),
     _ref("section_gid", "sections"),
     sqlite_with_rowid=False,
 )
@@ -380,8 +386,8 @@ task_likes = _likes("task_likes", "task", "tasks")
 task_custom_field_values = Table(
     "task_custom_field_values",
     metadata,
-    Column("task_gid", Gid, ForeignKey("tasks.gid"), primary_key=True),
-    Column("custom_field_gid", Gid, ForeignKey("custom_fields.gid"), primary_key=True),
+    Column("task_gid", Gid, _fk("tasks.gid"), primary_key=True),
+    Column("custom_field_gid", Gid, _fk("custom_fields.gid"), primary_key=True),
     Column("text_value", Text, nullable=True),
     Column("number_value", Float, nullable=True),
     Column("date_value", Date, nullable=True),
@@ -419,7 +425,7 @@ message_parents = Table(
     # single foreign key can check, so writers (store.writes) verify it instead.
     "message_parents",
     metadata,
-    Column("message_gid", Gid, ForeignKey("messages.gid"), primary_key=True),
+    Column("message_gid", Gid, _fk("messages.gid"), primary_key=True),
     Column("parent_gid", Gid, primary_key=True, index=True),
     _enum("parent_type", v.MESSAGE_PARENT_TYPES),
     sqlite_with_rowid=False,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 16:52:40.666492
+Create Date: 2026-11-25 16:55:01.152543
 """
 
 from collections.abc import Sequence
@@ -96,7 +96,11 @@ def upgrade() -> None:
         sa.Column("expires_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_access_tokens_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_access_tokens_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_access_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_access_tokens_token_hash")),
@@ -158,12 +162,18 @@ def upgrade() -> None:
         sa.Column("modified_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["created_by_gid"], ["users.gid"], name=op.f("fk_custom_fields_created_by_gid_users")
+            ["created_by_gid"],
+            ["users.gid"],
+            name=op.f("fk_custom_fields_created_by_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
             ["workspace_gid"],
             ["workspaces.gid"],
             name=op.f("fk_custom_fields_workspace_gid_workspaces"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_custom_fields")),
     )
@@ -228,10 +238,18 @@ def upgrade() -> None:
             name=op.f("ck_messages_status_type_iff_status_update"),
         ),
         sa.ForeignKeyConstraint(
-            ["created_by_gid"], ["users.gid"], name=op.f("fk_messages_created_by_gid_users")
+            ["created_by_gid"],
+            ["users.gid"],
+            name=op.f("fk_messages_created_by_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["workspace_gid"], ["workspaces.gid"], name=op.f("fk_messages_workspace_gid_workspaces")
+            ["workspace_gid"],
+            ["workspaces.gid"],
+            name=op.f("fk_messages_workspace_gid_workspaces"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_messages")),
     )
@@ -326,15 +344,25 @@ def upgrade() -> None:
         sa.Column("modified_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["created_by_gid"], ["users.gid"], name=op.f("fk_portfolios_created_by_gid_users")
+            ["created_by_gid"],
+            ["users.gid"],
+            name=op.f("fk_portfolios_created_by_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["owner_gid"], ["users.gid"], name=op.f("fk_portfolios_owner_gid_users")
+            ["owner_gid"],
+            ["users.gid"],
+            name=op.f("fk_portfolios_owner_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
             ["workspace_gid"],
             ["workspaces.gid"],
             name=op.f("fk_portfolios_workspace_gid_workspaces"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_portfolios")),
     )
@@ -389,7 +417,11 @@ def upgrade() -> None:
         sa.Column("modified_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["workspace_gid"], ["workspaces.gid"], name=op.f("fk_tags_workspace_gid_workspaces")
+            ["workspace_gid"],
+            ["workspaces.gid"],
+            name=op.f("fk_tags_workspace_gid_workspaces"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_tags")),
     )
@@ -477,22 +509,46 @@ def upgrade() -> None:
         sa.Column("modified_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["assigned_by_gid"], ["users.gid"], name=op.f("fk_tasks_assigned_by_gid_users")
+            ["assigned_by_gid"],
+            ["users.gid"],
+            name=op.f("fk_tasks_assigned_by_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["assignee_gid"], ["users.gid"], name=op.f("fk_tasks_assignee_gid_users")
+            ["assignee_gid"],
+            ["users.gid"],
+            name=op.f("fk_tasks_assignee_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["completed_by_gid"], ["users.gid"], name=op.f("fk_tasks_completed_by_gid_users")
+            ["completed_by_gid"],
+            ["users.gid"],
+            name=op.f("fk_tasks_completed_by_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["created_by_gid"], ["users.gid"], name=op.f("fk_tasks_created_by_gid_users")
+            ["created_by_gid"],
+            ["users.gid"],
+            name=op.f("fk_tasks_created_by_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["parent_gid"], ["tasks.gid"], name=op.f("fk_tasks_parent_gid_tasks")
+            ["parent_gid"],
+            ["tasks.gid"],
+            name=op.f("fk_tasks_parent_gid_tasks"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["workspace_gid"], ["workspaces.gid"], name=op.f("fk_tasks_workspace_gid_workspaces")
+            ["workspace_gid"],
+            ["workspaces.gid"],
+            name=op.f("fk_tasks_workspace_gid_workspaces"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_tasks")),
     )
@@ -544,7 +600,11 @@ def upgrade() -> None:
         sa.Column("modified_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["workspace_gid"], ["workspaces.gid"], name=op.f("fk_teams_workspace_gid_workspaces")
+            ["workspace_gid"],
+            ["workspaces.gid"],
+            name=op.f("fk_teams_workspace_gid_workspaces"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_teams")),
     )
@@ -570,12 +630,18 @@ def upgrade() -> None:
         sa.Column("modified_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_workspace_memberships_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_workspace_memberships_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
             ["workspace_gid"],
             ["workspaces.gid"],
             name=op.f("fk_workspace_memberships_workspace_gid_workspaces"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_workspace_memberships")),
         sa.UniqueConstraint(
@@ -631,10 +697,18 @@ def upgrade() -> None:
             name=op.f("ck_attachments_one_parent"),
         ),
         sa.ForeignKeyConstraint(
-            ["message_gid"], ["messages.gid"], name=op.f("fk_attachments_message_gid_messages")
+            ["message_gid"],
+            ["messages.gid"],
+            name=op.f("fk_attachments_message_gid_messages"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["task_gid"], ["tasks.gid"], name=op.f("fk_attachments_task_gid_tasks")
+            ["task_gid"],
+            ["tasks.gid"],
+            name=op.f("fk_attachments_task_gid_tasks"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_attachments")),
     )
@@ -694,6 +768,8 @@ def upgrade() -> None:
             ["custom_field_gid"],
             ["custom_fields.gid"],
             name=op.f("fk_custom_field_enum_options_custom_field_gid_custom_fields"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_custom_field_enum_options")),
     )
@@ -756,11 +832,25 @@ def upgrade() -> None:
         sa.Column("modified_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["owner_gid"], ["users.gid"], name=op.f("fk_goals_owner_gid_users")
+            ["owner_gid"],
+            ["users.gid"],
+            name=op.f("fk_goals_owner_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
-        sa.ForeignKeyConstraint(["team_gid"], ["teams.gid"], name=op.f("fk_goals_team_gid_teams")),
         sa.ForeignKeyConstraint(
-            ["workspace_gid"], ["workspaces.gid"], name=op.f("fk_goals_workspace_gid_workspaces")
+            ["team_gid"],
+            ["teams.gid"],
+            name=op.f("fk_goals_team_gid_teams"),
+            initially="IMMEDIATE",
+            deferrable=True,
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_gid"],
+            ["workspaces.gid"],
+            name=op.f("fk_goals_workspace_gid_workspaces"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_goals")),
     )
@@ -778,9 +868,15 @@ def upgrade() -> None:
             ["message_gid"],
             ["messages.gid"],
             name=op.f("fk_message_followers_message_gid_messages"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_message_followers_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_message_followers_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("message_gid", "user_gid", name=op.f("pk_message_followers")),
         sqlite_with_rowid=False,
@@ -804,10 +900,18 @@ def upgrade() -> None:
         sa.Column("user_gid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("created_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["message_gid"], ["messages.gid"], name=op.f("fk_message_likes_message_gid_messages")
+            ["message_gid"],
+            ["messages.gid"],
+            name=op.f("fk_message_likes_message_gid_messages"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_message_likes_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_message_likes_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_message_likes")),
         sa.UniqueConstraint(
@@ -840,7 +944,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
-            ["message_gid"], ["messages.gid"], name=op.f("fk_message_parents_message_gid_messages")
+            ["message_gid"],
+            ["messages.gid"],
+            name=op.f("fk_message_parents_message_gid_messages"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("message_gid", "parent_gid", name=op.f("pk_message_parents")),
         sqlite_with_rowid=False,
@@ -882,9 +990,15 @@ def upgrade() -> None:
             ["portfolio_gid"],
             ["portfolios.gid"],
             name=op.f("fk_portfolio_memberships_portfolio_gid_portfolios"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_portfolio_memberships_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_portfolio_memberships_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_portfolio_memberships")),
         sa.UniqueConstraint(
@@ -996,16 +1110,32 @@ def upgrade() -> None:
         sa.Column("modified_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["completed_by_gid"], ["users.gid"], name=op.f("fk_projects_completed_by_gid_users")
+            ["completed_by_gid"],
+            ["users.gid"],
+            name=op.f("fk_projects_completed_by_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["owner_gid"], ["users.gid"], name=op.f("fk_projects_owner_gid_users")
+            ["owner_gid"],
+            ["users.gid"],
+            name=op.f("fk_projects_owner_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["team_gid"], ["teams.gid"], name=op.f("fk_projects_team_gid_teams")
+            ["team_gid"],
+            ["teams.gid"],
+            name=op.f("fk_projects_team_gid_teams"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["workspace_gid"], ["workspaces.gid"], name=op.f("fk_projects_workspace_gid_workspaces")
+            ["workspace_gid"],
+            ["workspaces.gid"],
+            name=op.f("fk_projects_workspace_gid_workspaces"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_projects")),
     )
@@ -1093,13 +1223,25 @@ def upgrade() -> None:
             name=op.f("ck_stories_one_parent"),
         ),
         sa.ForeignKeyConstraint(
-            ["created_by_gid"], ["users.gid"], name=op.f("fk_stories_created_by_gid_users")
+            ["created_by_gid"],
+            ["users.gid"],
+            name=op.f("fk_stories_created_by_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["message_gid"], ["messages.gid"], name=op.f("fk_stories_message_gid_messages")
+            ["message_gid"],
+            ["messages.gid"],
+            name=op.f("fk_stories_message_gid_messages"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["task_gid"], ["tasks.gid"], name=op.f("fk_stories_task_gid_tasks")
+            ["task_gid"],
+            ["tasks.gid"],
+            name=op.f("fk_stories_task_gid_tasks"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_stories")),
     )
@@ -1120,9 +1262,15 @@ def upgrade() -> None:
             ["dependency_gid"],
             ["tasks.gid"],
             name=op.f("fk_task_dependencies_dependency_gid_tasks"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["task_gid"], ["tasks.gid"], name=op.f("fk_task_dependencies_task_gid_tasks")
+            ["task_gid"],
+            ["tasks.gid"],
+            name=op.f("fk_task_dependencies_task_gid_tasks"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("task_gid", "dependency_gid", name=op.f("pk_task_dependencies")),
         sqlite_with_rowid=False,
@@ -1137,10 +1285,18 @@ def upgrade() -> None:
         sa.Column("task_gid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_gid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["task_gid"], ["tasks.gid"], name=op.f("fk_task_followers_task_gid_tasks")
+            ["task_gid"],
+            ["tasks.gid"],
+            name=op.f("fk_task_followers_task_gid_tasks"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_task_followers_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_task_followers_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("task_gid", "user_gid", name=op.f("pk_task_followers")),
         sqlite_with_rowid=False,
@@ -1160,10 +1316,18 @@ def upgrade() -> None:
         sa.Column("user_gid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("created_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["task_gid"], ["tasks.gid"], name=op.f("fk_task_likes_task_gid_tasks")
+            ["task_gid"],
+            ["tasks.gid"],
+            name=op.f("fk_task_likes_task_gid_tasks"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_task_likes_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_task_likes_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_task_likes")),
         sa.UniqueConstraint("task_gid", "user_gid", name=op.f("uq_task_likes_task_gid_user_gid")),
@@ -1175,9 +1339,19 @@ def upgrade() -> None:
         "task_tags",
         sa.Column("task_gid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("tag_gid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.ForeignKeyConstraint(["tag_gid"], ["tags.gid"], name=op.f("fk_task_tags_tag_gid_tags")),
         sa.ForeignKeyConstraint(
-            ["task_gid"], ["tasks.gid"], name=op.f("fk_task_tags_task_gid_tasks")
+            ["tag_gid"],
+            ["tags.gid"],
+            name=op.f("fk_task_tags_tag_gid_tags"),
+            initially="IMMEDIATE",
+            deferrable=True,
+        ),
+        sa.ForeignKeyConstraint(
+            ["task_gid"],
+            ["tasks.gid"],
+            name=op.f("fk_task_tags_task_gid_tasks"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("task_gid", "tag_gid", name=op.f("pk_task_tags")),
         sqlite_with_rowid=False,
@@ -1202,10 +1376,18 @@ def upgrade() -> None:
         sa.Column("modified_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["team_gid"], ["teams.gid"], name=op.f("fk_team_memberships_team_gid_teams")
+            ["team_gid"],
+            ["teams.gid"],
+            name=op.f("fk_team_memberships_team_gid_teams"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_team_memberships_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_team_memberships_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_team_memberships")),
         sa.UniqueConstraint(
@@ -1222,10 +1404,18 @@ def upgrade() -> None:
         sa.Column("goal_gid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_gid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["goal_gid"], ["goals.gid"], name=op.f("fk_goal_followers_goal_gid_goals")
+            ["goal_gid"],
+            ["goals.gid"],
+            name=op.f("fk_goal_followers_goal_gid_goals"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_goal_followers_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_goal_followers_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("goal_gid", "user_gid", name=op.f("pk_goal_followers")),
         sqlite_with_rowid=False,
@@ -1245,10 +1435,18 @@ def upgrade() -> None:
         sa.Column("user_gid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("created_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["goal_gid"], ["goals.gid"], name=op.f("fk_goal_likes_goal_gid_goals")
+            ["goal_gid"],
+            ["goals.gid"],
+            name=op.f("fk_goal_likes_goal_gid_goals"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_goal_likes_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_goal_likes_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_goal_likes")),
         sa.UniqueConstraint("goal_gid", "user_gid", name=op.f("uq_goal_likes_goal_gid_user_gid")),
@@ -1278,14 +1476,22 @@ def upgrade() -> None:
             ["item_portfolio_gid"],
             ["portfolios.gid"],
             name=op.f("fk_portfolio_items_item_portfolio_gid_portfolios"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
             ["portfolio_gid"],
             ["portfolios.gid"],
             name=op.f("fk_portfolio_items_portfolio_gid_portfolios"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["project_gid"], ["projects.gid"], name=op.f("fk_portfolio_items_project_gid_projects")
+            ["project_gid"],
+            ["projects.gid"],
+            name=op.f("fk_portfolio_items_project_gid_projects"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("portfolio_gid", "position", name=op.f("pk_portfolio_items")),
     )
@@ -1312,11 +1518,15 @@ def upgrade() -> None:
             ["custom_field_gid"],
             ["custom_fields.gid"],
             name=op.f("fk_project_custom_field_settings_custom_field_gid_custom_fields"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
             ["project_gid"],
             ["projects.gid"],
             name=op.f("fk_project_custom_field_settings_project_gid_projects"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint(
             "project_gid", "custom_field_gid", name=op.f("pk_project_custom_field_settings")
@@ -1333,9 +1543,15 @@ def upgrade() -> None:
             ["project_gid"],
             ["projects.gid"],
             name=op.f("fk_project_followers_project_gid_projects"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_project_followers_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_project_followers_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("project_gid", "user_gid", name=op.f("pk_project_followers")),
         sqlite_with_rowid=False,
@@ -1378,9 +1594,15 @@ def upgrade() -> None:
             ["project_gid"],
             ["projects.gid"],
             name=op.f("fk_project_memberships_project_gid_projects"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_project_memberships_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_project_memberships_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_project_memberships")),
         sa.UniqueConstraint(
@@ -1409,7 +1631,11 @@ def upgrade() -> None:
         sa.Column("modified_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", exportd.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["project_gid"], ["projects.gid"], name=op.f("fk_sections_project_gid_projects")
+            ["project_gid"],
+            ["projects.gid"],
+            name=op.f("fk_sections_project_gid_projects"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_sections")),
     )
@@ -1430,10 +1656,18 @@ def upgrade() -> None:
         sa.Column("user_gid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("created_at", exportd.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["story_gid"], ["stories.gid"], name=op.f("fk_story_likes_story_gid_stories")
+            ["story_gid"],
+            ["stories.gid"],
+            name=op.f("fk_story_likes_story_gid_stories"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["user_gid"], ["users.gid"], name=op.f("fk_story_likes_user_gid_users")
+            ["user_gid"],
+            ["users.gid"],
+            name=op.f("fk_story_likes_user_gid_users"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("gid", name=op.f("pk_story_likes")),
         sa.UniqueConstraint(
@@ -1461,14 +1695,22 @@ def upgrade() -> None:
             ["custom_field_gid"],
             ["custom_fields.gid"],
             name=op.f("fk_task_custom_field_values_custom_field_gid_custom_fields"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
             ["enum_option_gid"],
             ["custom_field_enum_options.gid"],
             name=op.f("fk_task_custom_field_values_enum_option_gid_custom_field_enum_options"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["task_gid"], ["tasks.gid"], name=op.f("fk_task_custom_field_values_task_gid_tasks")
+            ["task_gid"],
+            ["tasks.gid"],
+            name=op.f("fk_task_custom_field_values_task_gid_tasks"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint(
             "task_gid", "custom_field_gid", name=op.f("pk_task_custom_field_values")
@@ -1485,13 +1727,25 @@ def upgrade() -> None:
             "section_gid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.ForeignKeyConstraint(
-            ["project_gid"], ["projects.gid"], name=op.f("fk_task_memberships_project_gid_projects")
+            ["project_gid"],
+            ["projects.gid"],
+            name=op.f("fk_task_memberships_project_gid_projects"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["section_gid"], ["sections.gid"], name=op.f("fk_task_memberships_section_gid_sections")
+            ["section_gid"],
+            ["sections.gid"],
+            name=op.f("fk_task_memberships_section_gid_sections"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["task_gid"], ["tasks.gid"], name=op.f("fk_task_memberships_task_gid_tasks")
+            ["task_gid"],
+            ["tasks.gid"],
+            name=op.f("fk_task_memberships_task_gid_tasks"),
+            initially="IMMEDIATE",
+            deferrable=True,
         ),
         sa.PrimaryKeyConstraint("task_gid", "project_gid", name=op.f("pk_task_memberships")),
         sqlite_with_rowid=False,
@@ -1500,7 +1754,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_task_memberships_project_gid"), ["project_gid"], unique=False
         )
-
 
 
 def downgrade() -> None:
