@@ -7,6 +7,8 @@ answers, except under CI (`CI=true`), where a missing server is a failure.
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,3 +66,47 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     runtime.migrate()
     yield runtime
     runtime.close()
+
+
+class LiveServer:
+    """exportd's app served by uvicorn on a free loopback port, in a background thread."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        import uvicorn
+
+        from exportd.api import create_app
+
+        config = uvicorn.Config(
+            create_app(runtime), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.servers[0].sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}/api/1.0"
+
+
+@pytest.fixture
+def live_server(runtime: Runtime) -> Iterator[LiveServer]:
+    """The API over real HTTP on loopback, backed by the test's store."""
+    with LiveServer(runtime) as server:
+        yield server

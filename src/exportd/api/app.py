@@ -1,0 +1,24 @@
+"""The app factory: all HTTP wiring in one place, nothing at import time."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from exportd.api import errors, health, users, workspaces
+from exportd.runtime import Runtime
+
+API_PREFIX = "/api/1.0"
+
+
+def create_app(runtime: Runtime) -> Starlette:
+    """An ASGI app serving the API over `runtime` (which the caller opens and closes)."""
+    app = Starlette(
+        routes=[
+            *health.routes,
+            Mount(API_PREFIX, routes=[*users.routes, *workspaces.routes]),
+        ],
+        exception_handlers=errors.HANDLERS,
+    )
+    app.state.runtime = runtime
+    return app

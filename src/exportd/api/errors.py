@@ -1,0 +1,49 @@
+"""One place that turns exceptions into Asana's error body (C1)."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from exportd.api.responses import error_body, json_response, new_phrase
+from exportd.errors import ExportdError, NotAuthorized
+
+log = logging.getLogger("exportd.api")
+
+_HTTP_MESSAGES = {
+    404: "No matching route for request",
+    405: "Method not allowed for this route",
+}
+
+
+async def exportd_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, ExportdError)
+    headers = (
+        {"WWW-Authenticate": 'Bearer realm="exportd"'} if isinstance(error, NotAuthorized) else None
+    )
+    return json_response(error_body(error.message), status=error.status, headers=headers)
+
+
+async def http_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    message = _HTTP_MESSAGES.get(error.status_code, str(error.detail))
+    return json_response(error_body(message), status=error.status_code, headers=error.headers)
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    phrase = new_phrase()
+    log.error(
+        "unhandled error on %s %s [%s]",
+        request.method,
+        request.url.path,
+        phrase,
+        exc_info=error,
+    )
+    body = error_body("Server Error", phrase=phrase)
+    return json_response(body, status=500)
+
+
+HANDLERS = {ExportdError: exportd_error, HTTPException: http_error, Exception: server_error}
