@@ -1,4 +1,4 @@
-"""The API over real HTTP on loopback: envelope, auth, visibility, opt_fields, errors (C1–C4)."""
+"""The API over real HTTP on loopback: envelope, auth, visibility, opt_fields, errors (C1 to C4)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def test_me_is_the_caller_in_full_shape(client: httpx.Client, world: World) -> N
     assert response.headers["content-type"].startswith("application/json")
     user = response.json()["data"]
     assert list(user) == list(RESOURCES["user"].full)
-    assert user["gid"] == str(world.member) and user["resource_type"] == "user"
+    assert user["gid"] == str(world.member)
+    assert user["resource_type"] == "user"
     assert {w["name"] for w in user["workspaces"]} == {"Acme", "Globex"}
     assert set(user["workspaces"][0]) == {"gid", "resource_type", "name"}
 
@@ -285,4 +286,5 @@ def test_unexpected_failures_are_500_with_a_phrase(
     assert response.status_code == 500
     error = response.json()["errors"][0]
     assert error["message"] == "Server Error"
-    assert error["phrase"] and error["phrase"] in caplog.text
+    assert error["phrase"]
+    assert error["phrase"] in caplog.text
