@@ -7,6 +7,7 @@ answers, except under CI (`CI=true`), where a missing server is a failure.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -18,6 +19,8 @@ from sqlalchemy import create_engine, text
 
 from exportd.runtime import Runtime
 from exportd.settings import Settings
+from exportd.store import migrate
+from exportd.store.database import Database
 
 POSTGRES_URL = os.environ.get(
     "EXPORTD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -45,11 +48,25 @@ def _postgres_schema() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, made once and copied for each test (migrating takes longer)."""
+    path = tmp_path_factory.mktemp("template") / "exportd.sqlite3"
+    database = Database(f"sqlite:///{path}")
+    migrate.upgrade(database)
+    database.dispose()  # the last connection to close folds the WAL into the file
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database on each backend."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
+    """A database on each backend, at the newest migration, with no data."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'exportd.sqlite3'}"
+        path = tmp_path / "exportd.sqlite3"
+        shutil.copyfile(sqlite_template, path)
+        yield f"sqlite:///{path}"
     else:
         yield from _postgres_schema()
 
@@ -69,18 +86,27 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 
 class LiveServer:
-    """exportd's app served by uvicorn on a free loopback port, in a background thread."""
+    """exportd's app served by uvicorn on a free loopback port, in a background thread.
 
-    def __init__(self, runtime: Runtime) -> None:
+    One server serves the whole session; each test points it at its own store (`use`),
+    which saves a server start and stop per test.
+    """
+
+    def __init__(self) -> None:
         import uvicorn
 
         from exportd.api import create_app
 
+        self.app = create_app(None)  # type: ignore[arg-type]  # set by use()
         config = uvicorn.Config(
-            create_app(runtime), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def use(self, runtime: Runtime) -> LiveServer:
+        self.app.state.runtime = runtime
+        return self
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
@@ -105,8 +131,13 @@ class LiveServer:
         return f"{self.url}/api/1.0"
 
 
-@pytest.fixture
-def live_server(runtime: Runtime) -> Iterator[LiveServer]:
-    """The API over real HTTP on loopback, backed by the test's store."""
-    with LiveServer(runtime) as server:
+@pytest.fixture(scope="session")
+def _session_server() -> Iterator[LiveServer]:
+    with LiveServer() as server:
         yield server
+
+
+@pytest.fixture
+def live_server(_session_server: LiveServer, runtime: Runtime) -> LiveServer:
+    """The API over real HTTP on loopback, backed by the test's store."""
+    return _session_server.use(runtime)
