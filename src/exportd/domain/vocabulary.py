@@ -54,3 +54,14 @@ STATUS_TYPES = (
     "dropped",
 )  # fmt: skip
 MESSAGE_PARENT_TYPES = ("project", "portfolio", "team", "goal")
+
+# Exports: one lifecycle for every kind. Organization exports show these states as they are
+# (O3); resource and graph exports show them through their job's status (R2).
+EXPORT_KINDS = ("organization", "resource", "graph")
+EXPORT_STATES = ("pending", "started", "finished", "error")
+JOB_STATUSES = {
+    "pending": "not_started",
+    "started": "in_progress",
+    "finished": "succeeded",
+    "error": "failed",
+}

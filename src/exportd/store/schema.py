@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -473,4 +474,34 @@ attachments = Table(
     _flag("connected_to_app"),
     *_lifecycle(),
     _exactly_one("task_gid", "message_gid"),
+)
+
+# Exports and their jobs. The row is the source of truth for the API; workers claim a row
+# with a lease they renew by heartbeat, so a job whose worker died is found and retried.
+
+exports = Table(
+    "exports",
+    metadata,
+    _gid(),
+    _enum("kind", v.EXPORT_KINDS),
+    Column("job_gid", Gid, nullable=True, unique=True),  # resource and graph exports
+    _ref("workspace_gid", "workspaces", nullable=False),
+    _ref("created_by_gid", "users", nullable=False),
+    Column("parameters", JSON, nullable=False, default=dict),
+    _enum("state", v.EXPORT_STATES),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False, default=3),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+    Column("progress_objects", BigInteger, nullable=False, default=0),
+    Column("error_reason", Text, nullable=True),
+    Column("file_key", String(255), nullable=True),
+    Column("file_size", BigInteger, nullable=True),
+    Column("line_count", BigInteger, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Column("file_deleted_at", UTCDateTime, nullable=True),
+    Index("ix_exports_state_created_at", "state", "created_at"),
+    Index("ix_exports_workspace_state", "workspace_gid", "state"),
 )
