@@ -49,6 +49,15 @@ class Settings(BaseSettings):
         default=None, ge=0, le=MAX_NODE, description="Gid node number; random when unset."
     )
     log_level: str = "info"
+    workers: int = Field(
+        default=1, ge=0, description="Export workers inside `serve`; 0 serves the API alone."
+    )
+    download_url_ttl: int = Field(
+        default=3600, ge=1, description="Seconds a download link stays valid (O4)."
+    )
+    retention: int = Field(
+        default=30 * 24 * 3600, ge=1, description="Seconds export files are kept (R10)."
+    )
 
     @field_validator("database_url")
     @classmethod
