@@ -35,6 +35,7 @@ SCHEMAS = {
     "story": "Story",
     "attachment": "Attachment",
     "status_update": "StatusUpdate",
+    "organization_export": "OrganizationExport",
 }
 
 

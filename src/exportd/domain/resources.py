@@ -180,6 +180,12 @@ RESOURCES: dict[str, Resource] = {
             created_by="user", likes="like", stories="story", attachments="attachment",
             followers="user", parents="project",
         ),
+        _resource(
+            "organization_export",
+            "gid resource_type created_at download_url state organization",
+            "",
+            organization="workspace",
+        ),
     )
 }  # fmt: skip
 

@@ -1,0 +1,42 @@
+"""Who may export what (O2, R11): pure rules over facts the store looked up.
+
+Callers who cannot see the organization at all get 404 before these rules run, so a refusal
+here only ever speaks about an organization the caller already knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from exportd.domain.vocabulary import ENTERPRISE_TIERS
+from exportd.errors import Forbidden, InvalidRequest
+
+
+@dataclass(frozen=True)
+class ExportingCaller:
+    """What the rules need to know about the caller and the organization to export."""
+
+    is_service_account: bool
+    organization_name: str
+    is_organization: bool
+    plan: str
+    add_ons: tuple[str, ...] = ()
+
+
+def check_organization_export(caller: ExportingCaller) -> None:
+    """O2: only service accounts of the organization, and only Enterprise organizations."""
+    if not caller.is_organization:
+        raise InvalidRequest(
+            f"organization: {caller.organization_name} is a personal workspace, not an "
+            "organization; only organizations can be exported"
+        )
+    if not caller.is_service_account:
+        raise Forbidden(
+            "Only service accounts of this organization can export it; "
+            "ask an admin to create one (exportd service-account create)"
+        )
+    if caller.plan not in ENTERPRISE_TIERS:
+        raise Forbidden(
+            "Organization exports are available to Enterprise organizations only; "
+            f"{caller.organization_name} is on the {caller.plan} plan"
+        )

@@ -1,0 +1,44 @@
+"""Who may export an organization (O2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from exportd.domain.permissions import ExportingCaller, check_organization_export
+from exportd.errors import ExportdError
+
+ALLOWED = ExportingCaller(
+    is_service_account=True, organization_name="Acme", is_organization=True, plan="enterprise"
+)
+
+
+@pytest.mark.parametrize("plan", ["enterprise", "enterprise_plus"])
+def test_service_accounts_of_enterprise_organizations_may_export(plan: str) -> None:
+    check_organization_export(ExportingCaller(True, "Acme", True, plan))
+
+
+@pytest.mark.parametrize(
+    ("caller", "status", "message"),
+    [
+        (
+            ExportingCaller(False, "Acme", True, "enterprise"),
+            403,
+            "Only service accounts of this organization can export it",
+        ),
+        (
+            ExportingCaller(True, "Acme", True, "business"),
+            403,
+            "Enterprise organizations only; Acme is on the business plan",
+        ),
+        (
+            ExportingCaller(True, "Home", False, "personal"),
+            400,
+            "Home is a personal workspace, not an organization",
+        ),
+    ],
+)
+def test_refusals_say_why(caller: ExportingCaller, status: int, message: str) -> None:
+    with pytest.raises(ExportdError) as raised:
+        check_organization_export(caller)
+    assert raised.value.status == status
+    assert message in raised.value.message
