@@ -1,0 +1,1 @@
+"""Deterministic synthetic organizations: `seed_organization(database, SeedSpec(seed=…))`."""
