@@ -1,0 +1,86 @@
+"""Every exported object of an organization, type by type, what is referred to coming first.
+
+The order lets a loader that checks references as it goes (`exportd import`) meet each
+object before the objects that point at it, except where the data itself is circular
+(a subtask before its parent task, a project before its newest status update).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
+from sqlalchemy import Connection
+
+from exportd.exports import structure, work
+from exportd.exports.context import Export, Pages
+from exportd.exports.reader import BATCH_SIZE
+from exportd.exports.shapes import DEFAULT_PERMALINK_BASE, Obj
+
+
+class Part(NamedTuple):
+    """One resource type of an organization export, and how to read its pages."""
+
+    resource_type: str
+    pages: Callable[[Export], Pages]
+
+
+PARTS: tuple[Part, ...] = (
+    Part("workspace", structure.workspace_pages),
+    Part("user", structure.user_pages),
+    Part("workspace_membership", structure.workspace_membership_pages),
+    Part("team", structure.team_pages),
+    Part("team_membership", structure.team_membership_pages),
+    Part("custom_field", structure.custom_field_pages),
+    Part("tag", structure.tag_pages),
+    Part("project", structure.project_pages),
+    Part("project_membership", structure.project_membership_pages),
+    Part("section", structure.section_pages),
+    Part("portfolio", structure.portfolio_pages),
+    Part("portfolio_membership", structure.portfolio_membership_pages),
+    Part("goal", structure.goal_pages),
+    Part("task", work.task_pages),
+    Part("story", work.story_pages),
+    Part("attachment", work.attachment_pages),
+    Part("status_update", work.status_update_pages),
+    Part("message", work.message_pages),
+)
+"""The types of an organization export, in the order they are written."""
+
+RESOURCE_TYPES = tuple(part.resource_type for part in PARTS)
+
+
+def organization_pages(
+    connection: Connection,
+    organization_gid: int,
+    *,
+    permalink_base: str = DEFAULT_PERMALINK_BASE,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[tuple[str, list[Obj]]]:
+    """`(resource type, page of objects)` for every exported object of the organization.
+
+    Raises NotFound (before yielding anything) when the organization does not exist. Give
+    it a connection from `reader.snapshot()` so all pages see the same state of the store.
+    """
+    export = Export.open(
+        connection, organization_gid, permalink_base=permalink_base, batch_size=batch_size
+    )
+    for part in PARTS:
+        for page in part.pages(export):
+            if page:
+                yield part.resource_type, page
+
+
+def organization_objects(
+    connection: Connection,
+    organization_gid: int,
+    *,
+    permalink_base: str = DEFAULT_PERMALINK_BASE,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[Obj]:
+    """Every exported object of the organization, one at a time (see `organization_pages`)."""
+    pages = organization_pages(
+        connection, organization_gid, permalink_base=permalink_base, batch_size=batch_size
+    )
+    for _, page in pages:
+        yield from page

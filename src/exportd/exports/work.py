@@ -1,0 +1,287 @@
+"""Page builders for the work: tasks, stories, attachments, status updates and messages.
+
+Same conventions as `structure`. A task's page needs eight relations (followers, likes,
+tags, dependencies both ways, memberships, custom field values, subtask counts): eight
+queries per page, whatever the page's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select
+
+from exportd.exports import task_shapes
+from exportd.exports.context import Export, Pages
+from exportd.exports.reader import AnyRow, Reader
+from exportd.exports.relations import gids_by_owner, likes
+from exportd.exports.shapes import Obj
+from exportd.store.schema import (
+    attachments,
+    message_followers,
+    message_likes,
+    message_parents,
+    messages,
+    stories,
+    story_likes,
+    task_custom_field_values,
+    task_dependencies,
+    task_followers,
+    task_likes,
+    task_memberships,
+    task_tags,
+    tasks,
+)
+
+Where = ColumnElement[bool]
+
+
+def task_pages(export: Export, *where: Where) -> Pages:
+    reader, refs = export.reader, export.compacts
+    query = select(tasks).where(reader.in_organization(tasks), *where)
+    for page in export.pages(query, tasks.c.gid):
+        gids = [row.gid for row in page]
+        links = _task_links(reader, gids)
+        for row in page:
+            refs.want("user", [row.created_by_gid, row.assigned_by_gid, row.completed_by_gid,
+                               row.assignee_gid])  # fmt: skip
+            refs.want("task", [row.parent_gid])
+        for link in links.values():
+            refs.want("user", link.followers)
+            refs.want("user", (user for _, user in link.likes))
+            refs.want("tag", link.tags)
+            refs.want("task", link.dependencies)
+            refs.want("task", link.dependents)
+            refs.want("project", (project for project, _ in link.memberships))
+            refs.want("section", (section for _, section in link.memberships))
+            refs.want("custom_field", (value.custom_field_gid for value in link.values))
+            for value in link.values:
+                refs.want("user", (int(gid) for gid in value.people_gids or ()))
+        refs.load()
+        empty = task_shapes.TaskLinks()
+        yield [
+            task_shapes.task(row, links.get(row.gid, empty), refs, export.permalink_base)
+            for row in page
+        ]
+
+
+def _task_links(reader: Reader, gids: list[int]) -> dict[int, task_shapes.TaskLinks]:
+    """Every relation of a page of tasks, one query each."""
+    followers = gids_by_owner(reader, task_followers.c.task_gid, task_followers.c.user_gid, gids)
+    tags = gids_by_owner(reader, task_tags.c.task_gid, task_tags.c.tag_gid, gids)
+    dependency = task_dependencies.c
+    dependencies = gids_by_owner(reader, dependency.task_gid, dependency.dependency_gid, gids)
+    dependents = gids_by_owner(reader, dependency.dependency_gid, dependency.task_gid, gids)
+    liked = likes(reader, task_likes.c.task_gid, gids)
+    tm, cfv = task_memberships, task_custom_field_values
+    memberships = reader.grouped(
+        select(tm.c.task_gid, tm.c.project_gid, tm.c.section_gid).order_by(
+            tm.c.task_gid, tm.c.project_gid
+        ),
+        tm.c.task_gid,
+        gids,
+    )
+    values = reader.grouped(
+        select(cfv).order_by(cfv.c.task_gid, cfv.c.custom_field_gid), cfv.c.task_gid, gids
+    )
+    subtasks = _subtask_counts(reader, gids)
+    found = set(followers) | set(tags) | set(dependencies) | set(dependents) | set(liked)
+    found |= set(memberships) | set(values) | set(subtasks)
+    return {
+        gid: task_shapes.TaskLinks(
+            followers=followers.get(gid, ()),
+            likes=liked.get(gid, ()),
+            tags=tags.get(gid, ()),
+            dependencies=dependencies.get(gid, ()),
+            dependents=dependents.get(gid, ()),
+            memberships=[(m.project_gid, m.section_gid) for m in memberships.get(gid, ())],
+            values=values.get(gid, ()),
+            num_subtasks=subtasks.get(gid, 0),
+        )
+        for gid in found
+    }
+
+
+def _subtask_counts(reader: Reader, gids: Collection[int]) -> dict[int, int]:
+    query = (
+        select(tasks.c.parent_gid, func.count())
+        .where(tasks.c.deleted_at.is_(None))
+        .group_by(tasks.c.parent_gid)
+    )
+    return {
+        gid: rows[0][1] for gid, rows in reader.grouped(query, tasks.c.parent_gid, gids).items()
+    }
+
+
+def _of_organization(export: Export, table: Table) -> Any:
+    """Undeleted stories or attachments whose task or message is in the organization."""
+    org = export.reader.organization_gid
+    return (
+        select(table)
+        .outerjoin(tasks, tasks.c.gid == table.c.task_gid)
+        .outerjoin(messages, messages.c.gid == table.c.message_gid)
+        .where(
+            table.c.deleted_at.is_(None),
+            or_(tasks.c.workspace_gid == org, messages.c.workspace_gid == org),
+        )
+    )
+
+
+def _want_targets(export: Export, page: Any) -> None:
+    export.compacts.want("task", [row.task_gid for row in page])
+    export.compacts.want("message", [row.message_gid for row in page])
+
+
+def _target(export: Export, row: Any) -> Obj | None:
+    if row.task_gid is not None:
+        return export.compacts.get("task", row.task_gid)
+    return export.compacts.get("message", row.message_gid)
+
+
+def story_pages(export: Export, *where: Where) -> Pages:
+    reader, refs = export.reader, export.compacts
+    for page in export.pages(_of_organization(export, stories).where(*where), stories.c.gid):
+        liked = likes(reader, story_likes.c.story_gid, [row.gid for row in page])
+        _want_targets(export, page)
+        refs.want("user", [row.created_by_gid for row in page])
+        refs.want("user", (user for pairs in liked.values() for _, user in pairs))
+        refs.load()
+        yield [
+            task_shapes.story(row, target, liked.get(row.gid, ()), refs)
+            for row in page
+            if (target := _target(export, row)) is not None
+        ]
+
+
+def attachment_pages(export: Export, *where: Where) -> Pages:
+    query = _of_organization(export, attachments).where(*where)
+    for page in export.pages(query, attachments.c.gid):
+        _want_targets(export, page)
+        export.compacts.load()
+        yield [
+            task_shapes.attachment(row, parent)
+            for row in page
+            if (parent := _target(export, row)) is not None
+        ]
+
+
+def _to_team() -> ColumnElement[bool]:
+    """The message was sent to a team (StatusUpdateResponse has no place for that parent)."""
+    mp = message_parents
+    return exists(
+        select(mp.c.message_gid).where(
+            mp.c.message_gid == messages.c.gid, mp.c.parent_type == "team"
+        )
+    )
+
+
+def _status_updates() -> ColumnElement[bool]:
+    """Status updates of projects, portfolios and goals: `status_update` objects."""
+    return and_(messages.c.resource_subtype == "status_update", ~_to_team())
+
+
+def _messages() -> ColumnElement[bool]:
+    """Default messages, and status updates of teams: `message` objects (seed 002's shape)."""
+    return or_(
+        messages.c.resource_subtype == "default",
+        and_(messages.c.resource_subtype == "status_update", _to_team()),
+    )
+
+
+def status_update_pages(export: Export, *where: Where) -> Pages:
+    """Status updates: each has one parent, and is left out when that parent is not exported."""
+    reader, refs = export.reader, export.compacts
+    query = select(messages).where(
+        reader.in_organization(messages), _status_updates(), *where
+    )
+    for page in export.pages(query, messages.c.gid):
+        gids = [row.gid for row in page]
+        links = {gid: rows[0] for gid, rows in _parent_links(reader, gids).items()}
+        liked = likes(reader, message_likes.c.message_gid, gids)
+        for link in links.values():
+            refs.want(link.parent_type, [link.parent_gid])
+        refs.want("user", [row.created_by_gid for row in page])
+        refs.want("user", (user for pairs in liked.values() for _, user in pairs))
+        refs.load()
+        shown = []
+        for row in page:
+            found = links.get(row.gid)
+            if found is None:
+                continue
+            parent = refs.get(found.parent_type, found.parent_gid)
+            if parent is not None:
+                shown.append(
+                    task_shapes.status_update(
+                        row, found.parent_type, parent, liked.get(row.gid, ()), refs
+                    )
+                )
+        yield shown
+
+
+def _parent_links(reader: Reader, gids: list[int]) -> dict[int, list[AnyRow]]:
+    """The `(parent_type, parent_gid)` links of a page of messages."""
+    mp = message_parents
+    query = select(mp.c.message_gid, mp.c.parent_type, mp.c.parent_gid).order_by(
+        mp.c.message_gid, mp.c.parent_gid
+    )
+    return reader.grouped(query, mp.c.message_gid, gids)
+
+
+def message_pages(export: Export, *where: Where) -> Pages:
+    """Default messages, with their stories and attachments in compact form, and the status
+    updates of teams. A status update is left out when its one parent is not exported."""
+    reader, refs = export.reader, export.compacts
+    query = select(messages).where(reader.in_organization(messages), _messages(), *where)
+    for page in export.pages(query, messages.c.gid):
+        gids = [row.gid for row in page]
+        liked = likes(reader, message_likes.c.message_gid, gids)
+        followers = gids_by_owner(
+            reader, message_followers.c.message_gid, message_followers.c.user_gid, gids
+        )
+        parents = _parent_links(reader, gids)
+        own_stories = _children(reader, stories, gids)
+        own_attachments = _children(reader, attachments, gids)
+        refs.want("user", [row.created_by_gid for row in page])
+        refs.want("user", (user for pairs in liked.values() for _, user in pairs))
+        refs.want("user", (user for found in followers.values() for user in found))
+        refs.want("user", (story.created_by_gid for rows in own_stories.values() for story in rows))
+        for links in parents.values():
+            for link in links:
+                refs.want(link.parent_type, [link.parent_gid])
+        refs.load()
+        shown = []
+        for row in page:
+            to = [
+                parent
+                for link in parents.get(row.gid, ())
+                if (parent := refs.get(link.parent_type, link.parent_gid)) is not None
+            ]
+            if row.resource_subtype == "status_update" and not to:
+                continue
+            shown.append(
+                task_shapes.message(
+                    row,
+                    refs=refs,
+                    like_rows=liked.get(row.gid, ()),
+                    stories=[
+                        task_shapes.story_compact(s, refs) for s in own_stories.get(row.gid, ())
+                    ],
+                    attachments=[
+                        task_shapes.attachment_compact(a) for a in own_attachments.get(row.gid, ())
+                    ],
+                    followers=followers.get(row.gid, ()),
+                    parents=to,
+                )
+            )
+        yield shown
+
+
+def _children(reader: Reader, table: Table, gids: list[int]) -> dict[int, list[Any]]:
+    """Undeleted stories or attachments of a page of messages, oldest first."""
+    query = (
+        select(table.c.message_gid, table)
+        .where(table.c.deleted_at.is_(None))
+        .order_by(table.c.message_gid, table.c.gid)
+    )
+    return reader.grouped(query, table.c.message_gid, gids)
