@@ -1,0 +1,150 @@
+"""The storage port: where finished export files live, behind one small interface.
+
+The local directory backend implements it now; an S3 backend will later. Publication is
+atomic in every backend: an upload's bytes stay out of sight until `publish()` has checked
+them, so a reader never finds a truncated file under a key.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Literal, Self
+
+from exportd.errors import ExportdError
+
+MAX_KEY_LENGTH = 255  # the width of `exports.file_key`
+_KEY = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
+
+
+class StorageError(ExportdError):
+    """Storage refused or failed an operation (a server-side problem: 500)."""
+
+
+class InvalidKey(StorageError):
+    """A key outside the safe alphabet, or one that could escape the storage root."""
+
+
+class IncompleteFile(StorageError):
+    """An upload failed its check at publication: truncated, corrupt or short of lines."""
+
+
+def validate_key(key: str) -> str:
+    """Return `key` if it is safe as a relative path in every backend, else raise InvalidKey.
+
+    Segments starting with a dot are refused too: they would reach backend-private places
+    such as the local backend's `.tmp/` folder (and cover `.` and `..`).
+    """
+    if (
+        not key
+        or len(key) > MAX_KEY_LENGTH
+        or not _KEY.fullmatch(key)
+        or any(segment.startswith(".") for segment in key.split("/"))
+    ):
+        raise InvalidKey(f"invalid storage key {key!r}")
+    return key
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What a reader may know about a published file without reading it."""
+
+    key: str
+    size: int
+    etag: str  # quoted, as sent in an HTTP `ETag` header
+    modified_at: datetime  # aware UTC
+
+
+UploadState = Literal["open", "published", "aborted"]
+
+
+class Upload(ABC):
+    """One file being written under a key: invisible until `publish()`, gone after `abort()`.
+
+    Used as a context manager it aborts unless published, so an exception in the writer
+    never leaves a partial file behind. Backends implement the three `_` methods; the state
+    rules live here once.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = validate_key(key)
+        self.state: UploadState = "open"
+        self.bytes_written = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Append `data`; returns its length, like a binary file's `write`."""
+        self._require_open("write to")
+        self._write(data)
+        size = len(data) if not isinstance(data, memoryview) else data.nbytes
+        self.bytes_written += size
+        return size
+
+    def publish(self, expected_lines: int | None = None) -> StoredFile:
+        """Check the data (a complete gzip stream; `expected_lines` lines when given) and make
+        it visible under the key in one step. On any failure nothing is visible and the
+        temporary data is removed; the error is raised (IncompleteFile when the check failed).
+        """
+        self._require_open("publish")
+        try:
+            stored = self._publish(expected_lines)
+        except BaseException:
+            self.abort()
+            raise
+        self.state = "published"
+        return stored
+
+    def abort(self) -> None:
+        """Drop the data written so far; a no-op once published or aborted."""
+        if self.state == "open":
+            self.state = "aborted"
+            self._abort()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.abort()
+
+    def _require_open(self, action: str) -> None:
+        if self.state != "open":
+            raise StorageError(f"cannot {action} upload of {self.key!r}: it is {self.state}")
+
+    @abstractmethod
+    def _write(self, data: bytes | bytearray | memoryview) -> None: ...
+
+    @abstractmethod
+    def _publish(self, expected_lines: int | None) -> StoredFile:
+        """Verify and publish; may leave temporary data behind on failure (`_abort` follows)."""
+
+    @abstractmethod
+    def _abort(self) -> None:
+        """Remove the temporary data; must tolerate it being partly or wholly gone."""
+
+
+class Storage(ABC):
+    """A place for export files, addressed by keys like `exports/<gid>.json.gz`."""
+
+    @abstractmethod
+    def start_upload(self, key: str) -> Upload:
+        """Begin writing a file that replaces whatever is under `key` when published."""
+
+    @abstractmethod
+    def stat(self, key: str) -> StoredFile | None:
+        """The published file under `key`, or None when there is none."""
+
+    @abstractmethod
+    def delete(self, key: str) -> bool:
+        """Remove the file under `key`; False when there was none (deleting is idempotent)."""
+
+    @abstractmethod
+    def sweep_temporary(self, older_than: datetime) -> int:
+        """Remove temporary data of uploads abandoned (by a crash) before `older_than`;
+        returns how many were removed. Uploads still being written are left alone."""

@@ -1,0 +1,179 @@
+"""The local-directory backend: the embedded default, one machine, one filesystem.
+
+An upload is written to `<root>/.tmp/` with large buffered writes, fsync'ed, read back in
+full by the gzip check, then renamed into place: `.tmp/` is on the same filesystem, so the
+rename is atomic, and fsync'ing the directories makes it survive a power cut. While it is
+being written the temporary file holds an exclusive `flock`; the lock dies with its process,
+which is how `sweep_temporary` tells a crashed upload from a slow one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import stat
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from exportd.errors import ConfigurationError
+from exportd.storage.base import IncompleteFile, Storage, StoredFile, Upload, validate_key
+from exportd.storage.verify import verify_gzip
+
+TMP_DIR = ".tmp"
+TMP_SUFFIX = ".part"
+BUFFER_SIZE = 1 << 20
+
+
+class LocalStorage(Storage):
+    """Files under a root directory, each key a relative path below it."""
+
+    def __init__(self, root: Path, *, buffer_size: int = BUFFER_SIZE) -> None:
+        self.root = root
+        self.buffer_size = buffer_size
+        self.temporary_dir = root / TMP_DIR
+        try:
+            self.temporary_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigurationError(f"storage folder {root} cannot be created: {error}") from error
+
+    def path(self, key: str) -> Path:
+        """Where the file of `key` lives (for serving it); the key is validated first."""
+        return self.root / validate_key(key)
+
+    def local_file(self, key: str) -> tuple[Path, os.stat_result] | None:
+        """The path and status of the published file under `key`, or None when there is none."""
+        path = self.path(key)
+        try:
+            result = path.stat()
+        except FileNotFoundError:
+            return None
+        return (path, result) if stat.S_ISREG(result.st_mode) else None
+
+    def start_upload(self, key: str) -> LocalUpload:
+        return LocalUpload(self, key)
+
+    def stat(self, key: str) -> StoredFile | None:
+        found = self.local_file(key)
+        return None if found is None else stored_file(key, found[1])
+
+    def delete(self, key: str) -> bool:
+        path = self.path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        fsync_directory(path.parent)
+        return True
+
+    def sweep_temporary(self, older_than: datetime) -> int:
+        cutoff = older_than.timestamp()
+        removed = 0
+        with os.scandir(self.temporary_dir) as entries:
+            for entry in entries:
+                if entry.name.endswith(TMP_SUFFIX) and _remove_if_abandoned(entry.path, cutoff):
+                    removed += 1
+        if removed:
+            fsync_directory(self.temporary_dir)
+        return removed
+
+    def _new_temporary(self, key: str) -> tuple[Path, BinaryIO]:
+        """A new locked temporary file. A sweep may lock and remove a file in the instant
+        between its creation and our lock; then it is gone (no links left) and we retry."""
+        prefix = key.rsplit("/", 1)[-1] + "."
+        while True:
+            fd, name = tempfile.mkstemp(dir=self.temporary_dir, prefix=prefix, suffix=TMP_SUFFIX)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.fstat(fd).st_nlink > 0:
+                return Path(name), os.fdopen(fd, "wb", buffering=self.buffer_size)
+            os.close(fd)
+
+
+class LocalUpload(Upload):
+    """An upload into a locked temporary file, renamed over the target on publication."""
+
+    def __init__(self, storage: LocalStorage, key: str) -> None:
+        super().__init__(key)
+        self._storage = storage
+        self._target = storage.path(key)
+        self.temporary_path, self._file = storage._new_temporary(key)
+
+    def _write(self, data: bytes | bytearray | memoryview) -> None:
+        self._file.write(data)
+
+    def _publish(self, expected_lines: int | None) -> StoredFile:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        lines = verify_gzip(self.temporary_path)
+        if expected_lines is not None and lines != expected_lines:
+            raise IncompleteFile(
+                f"{self.key}: the file has {lines} lines where {expected_lines} were written"
+            )
+        _make_directories(self._target.parent)
+        os.replace(self.temporary_path, self._target)
+        fsync_directory(self._target.parent)
+        fsync_directory(self._storage.temporary_dir)
+        published = os.fstat(self._file.fileno())  # our file, even if another upload follows
+        self._file.close()  # releases the lock
+        return stored_file(self.key, published)
+
+    def _abort(self) -> None:
+        self.temporary_path.unlink(missing_ok=True)  # while still holding the lock
+        self._file.close()
+
+
+def stored_file(key: str, result: os.stat_result) -> StoredFile:
+    """A StoredFile from a file's status. Published files are never modified in place (a new
+    version is a new inode with a new mtime), so size and mtime make a sound ETag."""
+    return StoredFile(
+        key=key,
+        size=result.st_size,
+        etag=f'"{result.st_size:x}-{result.st_mtime_ns:x}"',
+        modified_at=datetime.fromtimestamp(result.st_mtime_ns / 1e9, UTC),
+    )
+
+
+def fsync_directory(path: Path) -> None:
+    """Make a rename or unlink in `path` durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_directories(directory: Path) -> None:
+    """`mkdir -p`, fsync'ing each new directory's parent so the new entries are durable."""
+    missing: list[Path] = []
+    while not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for new in reversed(missing):
+        try:
+            new.mkdir()
+        except FileExistsError:
+            continue
+        fsync_directory(new.parent)
+
+
+def _remove_if_abandoned(path: str, cutoff: float) -> bool:
+    """Remove a temporary file that no live upload holds and nothing wrote since `cutoff`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:  # gone, or not a plain file
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # an upload in progress
+        if os.fstat(fd).st_mtime >= cutoff:
+            return False
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return False  # another sweeper was first
+        return True
+    finally:
+        os.close(fd)
