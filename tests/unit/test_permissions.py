@@ -7,10 +7,6 @@ import pytest
 from exportd.domain.permissions import ExportingCaller, check_organization_export
 from exportd.errors import ExportdError
 
-ALLOWED = ExportingCaller(
-    is_service_account=True, organization_name="Acme", is_organization=True, plan="enterprise"
-)
-
 
 @pytest.mark.parametrize("plan", ["enterprise", "enterprise_plus"])
 def test_service_accounts_of_enterprise_organizations_may_export(plan: str) -> None:
