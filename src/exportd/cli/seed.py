@@ -23,9 +23,9 @@ def seed(
     seed: Annotated[
         int,
         typer.Option(
-            help=f"0 to {SEED_MAX}; the same seed makes the same data. Each seed owns one hour "
-            "of gids after 2020-01-01, so seeds never share gids, and the bound keeps seeded "
-            "gids older than any a running exportd draws from the clock."
+            help=f"0 to {SEED_MAX}; the same seed and sizes make the same data. Each seed "
+            "owns one hour of gids after 2020-01-01, so seeds never share gids, and the bound "
+            "keeps seeded gids older than any a running exportd draws from the clock."
         ),
     ] = 0,
     preset: Annotated[str, typer.Option(help=f"Sizes to start from: {', '.join(PRESETS)}.")] = (

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from exportd.datagen import words
-from exportd.datagen.context import DAY_MS, Batch, Context
+from exportd.datagen.context import DAY_MS, HOUR_MS, Batch, Context
 from exportd.datagen.directory import Person
 from exportd.datagen.prose import Prose, html, mention_html
 from exportd.domain import vocabulary as v
@@ -107,7 +107,7 @@ class Activity:
         sticker: str | None = None,
     ) -> int:
         gid = self.ctx.gid()
-        modified = self.ctx.later(when, 3_600_000) if edited else when
+        modified = self.ctx.later(when, HOUR_MS) if edited else when
         batch.add(
             stories, gid=gid, **parent, created_by_gid=author.gid, type=kind,
             resource_subtype=subtype, text=text, html_text=html_text, is_pinned=pinned,
