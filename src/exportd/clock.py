@@ -30,5 +30,4 @@ class FrozenClock:
 
 def isoformat(moment: datetime) -> str:
     """Asana's timestamp format: UTC, millisecond precision, `Z` suffix."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"

@@ -130,7 +130,7 @@ users = Table(
     _gid(),
     Column("name", String(255), nullable=False),
     Column("email", String(320), nullable=False, unique=True),
-    Column("photo", JSON, nullable=True),
+    Column("photo", JSON(none_as_null=True), nullable=True),
     _flag("is_service_account"),
     *_lifecycle(),
 )
@@ -393,8 +393,8 @@ task_custom_field_values = Table(
     Column("number_value", Float, nullable=True),
     Column("date_value", Date, nullable=True),
     _ref("enum_option_gid", "custom_field_enum_options"),
-    Column("multi_enum_option_gids", JSON, nullable=True),
-    Column("people_gids", JSON, nullable=True),
+    Column("multi_enum_option_gids", JSON(none_as_null=True), nullable=True),
+    Column("people_gids", JSON(none_as_null=True), nullable=True),
     sqlite_with_rowid=False,
 )
 
@@ -453,7 +453,7 @@ stories = Table(
     _enum("sticker_name", v.STICKER_NAMES, nullable=True),
     _enum("source", v.STORY_SOURCES),
     # Subtype-specific values of system stories (old_name, new_name, …), kept as given.
-    Column("details", JSON, nullable=True),
+    Column("details", JSON(none_as_null=True), nullable=True),
     *_lifecycle(),
     _exactly_one("task_gid", "message_gid"),
 )
