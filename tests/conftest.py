@@ -105,6 +105,8 @@ class LiveServer:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def use(self, runtime: Runtime) -> LiveServer:
+        """Serve `runtime`'s store; the links it hands out point at this server."""
+        runtime.settings = runtime.settings.model_copy(update={"public_url": self.url})
         self.app.state.runtime = runtime
         return self
 

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from exportd.clock import Clock, system_clock
 from exportd.gids import GidGenerator
 from exportd.settings import Settings
+from exportd.storage import Storage, open_storage
 from exportd.store import migrate
 from exportd.store.database import Database
 
 
+def _nothing() -> None:
+    """No worker in this process to tell about new jobs."""
+
+
 @dataclass
 class Runtime:
-    """Settings, the database, the clock and the gid source of one process."""
+    """Settings, the database, export storage, the clock and the gid source of one process.
+
+    `job_enqueued` is called after a new export job is committed; a process that runs
+    workers points it at their wake-up, so a new job starts without waiting for a poll.
+    """
 
     settings: Settings
     database: Database
+    storage: Storage
     clock: Clock = system_clock
     gids: GidGenerator = field(default_factory=GidGenerator)
+    job_enqueued: Callable[[], None] = _nothing
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock = system_clock) -> Runtime:
@@ -26,6 +38,7 @@ class Runtime:
         return cls(
             settings=settings,
             database=Database(settings.database_url),
+            storage=open_storage(settings),
             clock=clock,
             gids=GidGenerator(node=settings.node_id, clock=clock),
         )

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=1, ge=0, description="Export workers inside `serve`; 0 serves the API alone."
     )
+    job_lease: int = Field(
+        default=30, ge=1, description="Seconds a worker holds a job between heartbeats."
+    )
     download_url_ttl: int = Field(
         default=3600, ge=1, description="Seconds a download link stays valid (O4)."
     )

@@ -77,8 +77,8 @@ def storage(tmp_path: Path) -> WatchedStorage:
 
 @pytest.fixture
 def client(server: LiveServer, runtime: Runtime, storage: WatchedStorage) -> Iterator[httpx.Client]:
+    runtime.storage = storage
     server.app.state.runtime = runtime
-    server.app.state.storage = storage
     with httpx.Client(base_url=server.url, timeout=10) as client:
         yield client
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from exportd.api import errors, health, users, workspaces
+from exportd.api import downloads, errors, health, organization_exports, users, workspaces
 from exportd.runtime import Runtime
 
 API_PREFIX = "/api/1.0"
@@ -16,7 +16,11 @@ def create_app(runtime: Runtime) -> Starlette:
     app = Starlette(
         routes=[
             *health.routes,
-            Mount(API_PREFIX, routes=[*users.routes, *workspaces.routes]),
+            *downloads.routes,
+            Mount(
+                API_PREFIX,
+                routes=[*users.routes, *workspaces.routes, *organization_exports.routes],
+            ),
         ],
         exception_handlers=errors.HANDLERS,
     )

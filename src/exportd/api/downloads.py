@@ -16,7 +16,6 @@ from starlette.routing import Route
 from exportd.errors import NotFound
 from exportd.runtime import Runtime
 from exportd.storage import links
-from exportd.storage.base import Storage
 from exportd.storage.local import LocalStorage, stored_file
 
 MEDIA_TYPE = "application/gzip"
@@ -29,7 +28,7 @@ async def download(request: Request) -> Response:
         runtime.settings.secret_key.get_secret_value(),
         runtime.clock(),
     )
-    storage: Storage = request.app.state.storage
+    storage = runtime.storage
     if not isinstance(storage, LocalStorage):  # other backends hand out their own links
         raise NotFound("This download link is not served here")
     found = await run_in_threadpool(storage.local_file, target.key)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -12,7 +15,13 @@ import uvicorn
 from exportd.api import create_app
 from exportd.cli.common import load_settings
 from exportd.cli.demo import announce_demo
+from exportd.jobs import WorkerPool
+from exportd.jobs.handlers import HANDLERS
+from exportd.jobs.maintenance import Maintenance
 from exportd.runtime import Runtime
+
+STOP_TIMEOUT = 20.0
+"""Seconds running exports get to finish on SIGTERM before they are handed back."""
 
 
 def serve(
@@ -23,6 +32,10 @@ def serve(
     port: Annotated[
         int | None, typer.Option(help="Port to listen on (env EXPORTD_PORT).", min=0, max=65535)
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Export workers in this process; 0 serves the API alone.", min=0),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -30,8 +43,9 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve the API. Migrations are applied first; SIGTERM or Ctrl-C stop it cleanly."""
-    settings = load_settings(ctx, host=host, port=port)
+    """Serve the API and run export workers. Migrations are applied first; SIGTERM or Ctrl-C
+    stop it cleanly (running exports finish or are handed back to be retried)."""
+    settings = load_settings(ctx, host=host, port=port, workers=workers)
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -53,6 +67,33 @@ def serve(
         # handler that was there before it; a quiet one lets us close the store and exit 0.
         for stop in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop, lambda *_: None)
-        uvicorn.Server(config).run()
+        with background_work(runtime):
+            uvicorn.Server(config).run()
     finally:
         runtime.close()
+
+
+@contextmanager
+def background_work(runtime: Runtime) -> Iterator[None]:
+    """Export workers (unless `workers` is 0) and housekeeping, for as long as the block runs.
+
+    On the way out, running exports get `STOP_TIMEOUT` seconds to finish, then are handed
+    back to be run again by whichever worker claims them next.
+    """
+    settings = runtime.settings
+    maintenance = Maintenance(runtime)
+    pool = None
+    if settings.workers:
+        lease = timedelta(seconds=settings.job_lease)
+        pool = WorkerPool(runtime, HANDLERS, workers=settings.workers, lease=lease)
+        runtime.job_enqueued = pool.wake
+        pool.start()
+    maintenance.start()
+    try:
+        yield
+    finally:
+        maintenance.stop()
+        if pool is not None:
+            handed_back = pool.stop(timeout=STOP_TIMEOUT)
+            if handed_back:
+                logging.getLogger("exportd").info("handed back exports %s", handed_back)

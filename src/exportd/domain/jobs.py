@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any
 
@@ -155,6 +155,22 @@ class ExportJob:
     def job_status(self) -> str:
         """The state as a resource or graph export's job shows it (R2)."""
         return JOB_STATUSES[self.state.value]
+
+    @property
+    def download_name(self) -> str:
+        """The file name a download gets, like Asana's `export-<org>-<date>-<gid>.json.gz`."""
+        suffix = "json.gz" if self.kind == "organization" else "jsonl.gz"
+        return f"export-{self.workspace_gid}-{self.created_at:%Y%m%d}-{self.gid}.{suffix}"
+
+    def downloadable(self, now: datetime, retention: timedelta) -> bool:
+        """A finished export whose file is still kept (R10: until retention after completion)."""
+        return (
+            self.state is State.FINISHED
+            and self.file_key is not None
+            and self.file_deleted_at is None
+            and self.completed_at is not None
+            and now < self.completed_at + retention
+        )
 
     def lease_expired(self, now: datetime) -> bool:
         """True when a started job's worker has not renewed its lease in time."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, exists, select, update
 
+from exportd.domain.permissions import ExportingCaller
 from exportd.store.schema import users, workspace_memberships, workspaces
 
 _members = workspace_memberships
@@ -96,3 +97,33 @@ def workspace_members(
         .limit(limit)
     )
     return connection.execute(query).all()
+
+
+def exporting_caller(
+    connection: Connection, caller_gid: int, workspace_gid: int
+) -> ExportingCaller | None:
+    """What the export rules need, or None when the caller cannot see the workspace."""
+    query = (
+        select(
+            users.c.is_service_account,
+            workspaces.c.name,
+            workspaces.c.is_organization,
+            workspaces.c.plan,
+            workspaces.c.add_ons,
+        )
+        .select_from(workspaces)
+        .join(_members, _members.c.workspace_gid == workspaces.c.gid)
+        .join(users, users.c.gid == _members.c.user_gid)
+        .where(_live_membership(caller_gid), workspaces.c.deleted_at.is_(None))
+        .where(workspaces.c.gid == workspace_gid)
+    )
+    row = connection.execute(query).first()
+    if row is None:
+        return None
+    return ExportingCaller(
+        is_service_account=bool(row.is_service_account),
+        organization_name=row.name,
+        is_organization=bool(row.is_organization),
+        plan=row.plan,
+        add_ons=tuple(row.add_ons or ()),
+    )

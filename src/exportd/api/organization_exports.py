@@ -1,0 +1,94 @@
+"""`/organization_exports` (O1 to O6): request an organization's export and follow it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from starlette.routing import Route
+
+from exportd.api.endpoint import Call, Reply, parse_gid, route
+from exportd.clock import isoformat
+from exportd.domain.jobs import ExportJob
+from exportd.domain.permissions import check_organization_export
+from exportd.errors import NotFound
+from exportd.runtime import Runtime
+from exportd.storage import links
+from exportd.store import directory, jobs
+
+
+class OrganizationExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organization: str
+
+
+def create_organization_export(call: Call) -> Reply:
+    organization = parse_gid(call.data(OrganizationExportRequest).organization, "organization")
+    runtime = call.runtime
+    with runtime.database.write() as connection:
+        caller = directory.exporting_caller(connection, call.caller_gid, organization)
+        if caller is None:
+            raise NotFound(
+                f"organization: no organization with gid {organization} that you can see"
+            )
+        check_organization_export(caller)
+        job = jobs.create(
+            connection,
+            gid=runtime.gids.next_int(),
+            kind="organization",
+            workspace_gid=organization,
+            created_by_gid=call.caller_gid,
+            parameters={},
+            now=runtime.clock(),
+        )
+    runtime.job_enqueued()
+    return Reply(_shape(runtime, job, caller.organization_name), status=201)
+
+
+def get_organization_export(call: Call) -> Reply:
+    gid = call.path_gid("organization_export_gid")
+    with call.runtime.database.read() as connection:
+        job = jobs.get(connection, gid)
+        caller = None
+        if job is not None and job.kind == "organization":
+            caller = directory.exporting_caller(connection, call.caller_gid, job.workspace_gid)
+    # Only those who may export the organization (its service accounts) see its exports.
+    if job is None or caller is None or not caller.is_service_account:
+        raise NotFound(f"organization_export: no export with gid {gid} that you can see")
+    return Reply(_shape(call.runtime, job, caller.organization_name))
+
+
+def _shape(runtime: Runtime, job: ExportJob, organization_name: str) -> dict[str, Any]:
+    """OrganizationExportResponse; a finished export gets a link valid for an hour from now."""
+    settings, now = runtime.settings, runtime.clock()
+    download_url = None
+    if job.downloadable(now, timedelta(seconds=settings.retention)):
+        assert job.file_key is not None
+        ttl = timedelta(seconds=settings.download_url_ttl)
+        download_url = links.download_url(settings, job.file_key, job.download_name, now, ttl)
+    return {
+        "gid": str(job.gid),
+        "resource_type": "organization_export",
+        "created_at": isoformat(job.created_at),
+        "download_url": download_url,
+        "state": job.state.value,
+        "organization": {
+            "gid": str(job.workspace_gid),
+            "resource_type": "workspace",
+            "name": organization_name,
+        },
+    }
+
+
+routes: list[Route] = [
+    route(
+        "/organization_exports", create_organization_export, "organization_export", method="POST"
+    ),
+    route(
+        "/organization_exports/{organization_export_gid}",
+        get_organization_export,
+        "organization_export",
+    ),
+]
