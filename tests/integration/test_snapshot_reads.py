@@ -1,0 +1,44 @@
+"""Readers never block writers, and an export sees one state of the store (R8 for O5)."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select, update
+
+from exportd.datagen.seed import seed_organization
+from exportd.datagen.spec import SeedSpec
+from exportd.exports.organization import organization_pages
+from exportd.exports.reader import snapshot
+from exportd.runtime import Runtime
+from exportd.store.schema import tasks
+
+SPEC = SeedSpec(seed=9, users=4, teams=1, projects=2, tasks=40, stories_per_task=1, messages=2)
+
+
+def test_writers_go_on_while_an_export_reads_and_the_export_keeps_its_snapshot(
+    runtime: Runtime,
+) -> None:
+    seeded = seed_organization(runtime.database, SPEC)
+    with runtime.database.read() as connection:
+        task_gid = connection.execute(
+            select(tasks.c.gid).where(tasks.c.deleted_at.is_(None)).limit(1)
+        ).scalar_one()
+
+    with snapshot(runtime.database) as reader:
+        pages = organization_pages(reader, seeded.organization_gid, batch_size=10)
+        first_type, _ = next(pages)  # the export is under way
+        assert first_type == "workspace"
+
+        started = time.monotonic()
+        with runtime.database.write() as writer:
+            writer.execute(update(tasks).where(tasks.c.gid == task_gid).values(name="Renamed"))
+        assert time.monotonic() - started < 2, "the writer waited for the export"
+
+        rest = [obj for _type, page in pages for obj in page]
+
+    exported = next(o for o in rest if o["resource_type"] == "task" and o["gid"] == str(task_gid))
+    assert exported["name"] != "Renamed"  # as it stood when the export began
+    with runtime.database.read() as connection:
+        now_named = connection.execute(select(tasks.c.name).where(tasks.c.gid == task_gid))
+        assert now_named.scalar_one() == "Renamed"
