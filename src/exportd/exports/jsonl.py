@@ -1,7 +1,9 @@
 """JSON Lines out: one object per line, encoded with orjson, optionally gzip-compressed.
 
-gzip goes through python-isal's `igzip` (ISA-L): about three times as fast as zlib at
-level 1 with the same format, and it releases the GIL while compressing.
+gzip goes through python-isal's `igzip` (ISA-L). Measured on a 112 MB dump of a seeded
+organization (docs/export-format.md): ISA-L level 2 compresses it 9.8 times at about
+1.4 GB/s, stdlib zlib level 1 9.4 times at 190 MB/s and level 6 13 times at 115 MB/s.
+At level 2 compression is a few percent of a dump's time, so it needs no thread.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from isal import igzip
 
 from exportd.exports.shapes import Obj
 
-GZIP_LEVEL = 1
-"""ISA-L's fast level: most of the size gain at a fraction of the time (docs/export-format.md)."""
+GZIP_LEVEL = 2
+"""ISA-L's level 2: as fast as level 1 and a little smaller; level 3 is 2.5 times slower."""
 
 _LINE = orjson.OPT_APPEND_NEWLINE
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from exportd.exports import structure, work
+from exportd.exports import children, structure, work
 from exportd.exports.context import Export, Pages
 from exportd.exports.reader import BATCH_SIZE
 from exportd.exports.shapes import DEFAULT_PERMALINK_BASE, Obj
@@ -40,8 +40,8 @@ PARTS: tuple[Part, ...] = (
     Part("portfolio_membership", structure.portfolio_membership_pages),
     Part("goal", structure.goal_pages),
     Part("task", work.task_pages),
-    Part("story", work.story_pages),
-    Part("attachment", work.attachment_pages),
+    Part("story", children.story_pages),
+    Part("attachment", children.attachment_pages),
     Part("status_update", work.status_update_pages),
     Part("message", work.message_pages),
 )

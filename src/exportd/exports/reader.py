@@ -14,10 +14,29 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, Table, and_, exists, or_, select
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Date,
+    Row,
+    Select,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 
 from exportd.store.database import Database
 from exportd.store.schema import goals, portfolios, projects, teams, workspace_memberships
+from exportd.store.types import UTCDateTime
 
 AnySelect = Select[*tuple[Any, ...]]
 AnyRow = Row[*tuple[Any, ...]]
@@ -58,6 +77,25 @@ class Reader:
     def __init__(self, connection: Connection, organization_gid: int) -> None:
         self.connection = connection
         self.organization_gid = organization_gid
+        self.dialect = connection.dialect.name
+
+    def among(self, column: ColumnElement[int], gids: list[int]) -> ColumnElement[bool]:
+        """`column IN gids`; on PostgreSQL one array parameter (`= ANY(…)`), not thousands."""
+        if self.dialect == "postgresql":
+            return column == any_(bindparam(None, gids, type_=ARRAY(BigInteger)))
+        return column.in_(gids)
+
+    def columns(self, table: Table) -> list[ColumnElement[Any]]:
+        """Every column of `table`, timestamps and dates as the API's text, made by the store.
+
+        SQLite keeps them in the API's own formats already, and PostgreSQL formats them in
+        C: either way no Python datetime is built only to be formatted back.
+        """
+        return [_as_text(c, self.dialect) for c in table.c]
+
+    def table(self, table: Table) -> AnySelect:
+        """`SELECT` of every column of `table` (see `columns`)."""
+        return select(*self.columns(table))
 
     def pages(
         self, query: AnySelect, key: ColumnElement[int], size: int = BATCH_SIZE
@@ -85,7 +123,7 @@ class Reader:
         """
         groups: defaultdict[int, list[AnyRow]] = defaultdict(list)
         for chunk in chunks(gids):
-            for row in self.connection.execute(query.where(owner.in_(chunk))):
+            for row in self.connection.execute(query.where(self.among(owner, chunk))).all():
                 groups[row[0]].append(row)
         return groups
 
@@ -95,7 +133,7 @@ class Reader:
         """Rows of `query` whose `key` is among `gids` (any number of them)."""
         found: list[AnyRow] = []
         for chunk in chunks(gids):
-            found.extend(self.connection.execute(query.where(key.in_(chunk))))
+            found.extend(self.connection.execute(query.where(self.among(key, chunk))).all())
         return found
 
     def in_organization(self, table: Table) -> ColumnElement[bool]:
@@ -131,6 +169,25 @@ class Reader:
                 for kind, table in PARENT_TABLES.items()
             )
         )
+
+
+_PG_TIMESTAMP = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
+
+
+def _as_text(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """A timestamp or date column read as the API shows it (see `Reader.columns`)."""
+    if isinstance(column.type, UTCDateTime):
+        if dialect == "postgresql":
+            utc = func.timezone("UTC", column)
+            return func.to_char(utc, _PG_TIMESTAMP, type_=String).label(column.key)
+        if dialect == "sqlite":
+            return type_coerce(column, String).label(column.key)
+    if isinstance(column.type, Date):
+        if dialect == "postgresql":
+            return func.to_char(column, "YYYY-MM-DD", type_=String).label(column.key)
+        if dialect == "sqlite":
+            return type_coerce(column, String).label(column.key)
+    return column
 
 
 def chunks(gids: Collection[int], size: int = IN_CHUNK) -> Iterator[list[int]]:

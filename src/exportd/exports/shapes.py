@@ -30,12 +30,18 @@ class Lookup(Protocol):
     def many(self, kind: str, gids: Iterable[int]) -> list[Obj]: ...
 
 
-def ts(moment: datetime | None) -> str | None:
-    return None if moment is None else isoformat(moment)
+def ts(moment: datetime | str | None) -> str | None:
+    """A timestamp as the API shows it; text read from SQLite is in that format already."""
+    if moment is None or isinstance(moment, str):
+        return moment
+    return isoformat(moment)
 
 
-def day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
+def day(value: date | str | None) -> str | None:
+    """A date as `YYYY-MM-DD` (the text SQLite holds already)."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
 
 
 def named(resource_type: str, gid: int, name: str) -> Obj:

@@ -39,7 +39,7 @@ Where = ColumnElement[bool]
 
 
 def workspace_pages(export: Export, *where: Where) -> Pages:
-    query = select(workspaces).where(
+    query = export.reader.table(workspaces).where(
         workspaces.c.gid == export.reader.organization_gid, workspaces.c.deleted_at.is_(None)
     )
     for page in export.pages(query.where(*where), workspaces.c.gid):
@@ -49,14 +49,16 @@ def workspace_pages(export: Export, *where: Where) -> Pages:
 def user_pages(export: Export, *where: Where) -> Pages:
     """The organization's members (an undeleted membership of it), whatever else they join."""
     reader = export.reader
-    query = select(users).where(users.c.deleted_at.is_(None), reader.is_member(users.c.gid))
+    query = export.reader.table(users).where(
+        users.c.deleted_at.is_(None), reader.is_member(users.c.gid)
+    )
     for page in export.pages(query.where(*where), users.c.gid):
         yield [shapes.user(row, export.organization) for row in page]
 
 
 def workspace_membership_pages(export: Export, *where: Where) -> Pages:
     wm, refs = workspace_memberships, export.compacts
-    query = select(wm).where(
+    query = export.reader.table(wm).where(
         wm.c.workspace_gid == export.reader.organization_gid, wm.c.deleted_at.is_(None)
     )
     for page in export.pages(query.where(*where), wm.c.gid):
@@ -71,7 +73,7 @@ def workspace_membership_pages(export: Export, *where: Where) -> Pages:
 
 def team_pages(export: Export, *where: Where) -> Pages:
     reader, refs, tm = export.reader, export.compacts, team_memberships
-    query = select(teams).where(reader.in_organization(teams), *where)
+    query = export.reader.table(teams).where(reader.in_organization(teams), *where)
     for page in export.pages(query, teams.c.gid):
         gids = [row.gid for row in page]
         members = gids_by_owner(
@@ -93,7 +95,7 @@ def team_pages(export: Export, *where: Where) -> Pages:
 def team_membership_pages(export: Export, *where: Where) -> Pages:
     refs, tm = export.compacts, team_memberships
     query = (
-        select(tm)
+        export.reader.table(tm)
         .join(teams, teams.c.gid == tm.c.team_gid)
         .where(tm.c.deleted_at.is_(None), export.reader.in_organization(teams), *where)
     )
@@ -111,7 +113,7 @@ def team_membership_pages(export: Export, *where: Where) -> Pages:
 
 def custom_field_pages(export: Export, *where: Where) -> Pages:
     reader, refs = export.reader, export.compacts
-    query = select(custom_fields).where(reader.in_organization(custom_fields), *where)
+    query = export.reader.table(custom_fields).where(reader.in_organization(custom_fields), *where)
     for page in export.pages(query, custom_fields.c.gid):
         options = enum_options(reader, [row.gid for row in page])
         refs.want("user", [row.created_by_gid for row in page])
@@ -120,7 +122,7 @@ def custom_field_pages(export: Export, *where: Where) -> Pages:
 
 
 def tag_pages(export: Export, *where: Where) -> Pages:
-    query = select(tags).where(export.reader.in_organization(tags), *where)
+    query = export.reader.table(tags).where(export.reader.in_organization(tags), *where)
     for page in export.pages(query, tags.c.gid):
         yield [shapes.tag(row, export.compacts, export.permalink_base) for row in page]
 
@@ -128,7 +130,7 @@ def tag_pages(export: Export, *where: Where) -> Pages:
 def project_pages(export: Export, *where: Where) -> Pages:
     reader, refs = export.reader, export.compacts
     pm, settings_table = project_memberships, project_custom_field_settings
-    query = select(projects).where(reader.in_organization(projects), *where)
+    query = export.reader.table(projects).where(reader.in_organization(projects), *where)
     for page in export.pages(query, projects.c.gid):
         gids = [row.gid for row in page]
         status = current_status_updates(reader, gids)
@@ -172,7 +174,7 @@ def _membership_pages(
     refs, kind = export.compacts, resource_type.removesuffix("_membership")
     parent_gid = table.c[f"{kind}_gid"]
     query = (
-        select(table)
+        export.reader.table(table)
         .join(parents, parents.c.gid == parent_gid)
         .where(table.c.deleted_at.is_(None), export.reader.in_organization(parents), *where)
     )
@@ -201,7 +203,7 @@ def portfolio_membership_pages(export: Export, *where: Where) -> Pages:
 def section_pages(export: Export, *where: Where) -> Pages:
     refs = export.compacts
     query = (
-        select(sections)
+        export.reader.table(sections)
         .join(projects, projects.c.gid == sections.c.project_gid)
         .where(sections.c.deleted_at.is_(None), export.reader.in_organization(projects), *where)
     )
@@ -217,7 +219,7 @@ def section_pages(export: Export, *where: Where) -> Pages:
 
 def portfolio_pages(export: Export, *where: Where) -> Pages:
     reader, refs, pm = export.reader, export.compacts, portfolio_memberships
-    query = select(portfolios).where(reader.in_organization(portfolios), *where)
+    query = export.reader.table(portfolios).where(reader.in_organization(portfolios), *where)
     for page in export.pages(query, portfolios.c.gid):
         gids = [row.gid for row in page]
         status = current_status_updates(reader, gids)
@@ -250,7 +252,7 @@ def portfolio_pages(export: Export, *where: Where) -> Pages:
 
 def goal_pages(export: Export, *where: Where) -> Pages:
     reader, refs = export.reader, export.compacts
-    query = select(goals).where(reader.in_organization(goals), *where)
+    query = export.reader.table(goals).where(reader.in_organization(goals), *where)
     for page in export.pages(query, goals.c.gid):
         gids = [row.gid for row in page]
         status = current_status_updates(reader, gids)

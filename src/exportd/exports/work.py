@@ -1,4 +1,4 @@
-"""Page builders for the work: tasks, stories, attachments, status updates and messages.
+"""Page builders for the work: tasks, status updates and messages.
 
 Same conventions as `structure`. A task's page needs eight relations (followers, likes,
 tags, dependencies both ways, memberships, custom field values, subtask counts): eight
@@ -16,7 +16,6 @@ from exportd.exports import task_shapes
 from exportd.exports.context import Export, Pages
 from exportd.exports.reader import AnyRow, Reader
 from exportd.exports.relations import gids_by_owner, likes
-from exportd.exports.shapes import Obj
 from exportd.store.schema import (
     attachments,
     message_followers,
@@ -24,7 +23,6 @@ from exportd.store.schema import (
     message_parents,
     messages,
     stories,
-    story_likes,
     task_custom_field_values,
     task_dependencies,
     task_followers,
@@ -39,7 +37,7 @@ Where = ColumnElement[bool]
 
 def task_pages(export: Export, *where: Where) -> Pages:
     reader, refs = export.reader, export.compacts
-    query = select(tasks).where(reader.in_organization(tasks), *where)
+    query = export.reader.table(tasks).where(reader.in_organization(tasks), *where)
     for page in export.pages(query, tasks.c.gid):
         gids = [row.gid for row in page]
         links = _task_links(reader, gids)
@@ -83,7 +81,7 @@ def _task_links(reader: Reader, gids: list[int]) -> dict[int, task_shapes.TaskLi
         gids,
     )
     values = reader.grouped(
-        select(cfv).order_by(cfv.c.task_gid, cfv.c.custom_field_gid), cfv.c.task_gid, gids
+        reader.table(cfv).order_by(cfv.c.task_gid, cfv.c.custom_field_gid), cfv.c.task_gid, gids
     )
     subtasks = _subtask_counts(reader, gids)
     found = set(followers) | set(tags) | set(dependencies) | set(dependents) | set(liked)
@@ -114,58 +112,6 @@ def _subtask_counts(reader: Reader, gids: Collection[int]) -> dict[int, int]:
     }
 
 
-def _of_organization(export: Export, table: Table) -> Any:
-    """Undeleted stories or attachments whose task or message is in the organization."""
-    org = export.reader.organization_gid
-    return (
-        select(table)
-        .outerjoin(tasks, tasks.c.gid == table.c.task_gid)
-        .outerjoin(messages, messages.c.gid == table.c.message_gid)
-        .where(
-            table.c.deleted_at.is_(None),
-            or_(tasks.c.workspace_gid == org, messages.c.workspace_gid == org),
-        )
-    )
-
-
-def _want_targets(export: Export, page: Any) -> None:
-    export.compacts.want("task", [row.task_gid for row in page])
-    export.compacts.want("message", [row.message_gid for row in page])
-
-
-def _target(export: Export, row: Any) -> Obj | None:
-    if row.task_gid is not None:
-        return export.compacts.get("task", row.task_gid)
-    return export.compacts.get("message", row.message_gid)
-
-
-def story_pages(export: Export, *where: Where) -> Pages:
-    reader, refs = export.reader, export.compacts
-    for page in export.pages(_of_organization(export, stories).where(*where), stories.c.gid):
-        liked = likes(reader, story_likes.c.story_gid, [row.gid for row in page])
-        _want_targets(export, page)
-        refs.want("user", [row.created_by_gid for row in page])
-        refs.want("user", (user for pairs in liked.values() for _, user in pairs))
-        refs.load()
-        yield [
-            task_shapes.story(row, target, liked.get(row.gid, ()), refs)
-            for row in page
-            if (target := _target(export, row)) is not None
-        ]
-
-
-def attachment_pages(export: Export, *where: Where) -> Pages:
-    query = _of_organization(export, attachments).where(*where)
-    for page in export.pages(query, attachments.c.gid):
-        _want_targets(export, page)
-        export.compacts.load()
-        yield [
-            task_shapes.attachment(row, parent)
-            for row in page
-            if (parent := _target(export, row)) is not None
-        ]
-
-
 def _to_team() -> ColumnElement[bool]:
     """The message was sent to a team (StatusUpdateResponse has no place for that parent)."""
     mp = message_parents
@@ -192,7 +138,7 @@ def _messages() -> ColumnElement[bool]:
 def status_update_pages(export: Export, *where: Where) -> Pages:
     """Status updates: each has one parent, and is left out when that parent is not exported."""
     reader, refs = export.reader, export.compacts
-    query = select(messages).where(
+    query = export.reader.table(messages).where(
         reader.in_organization(messages), _status_updates(), *where
     )
     for page in export.pages(query, messages.c.gid):
@@ -232,7 +178,9 @@ def message_pages(export: Export, *where: Where) -> Pages:
     """Default messages, with their stories and attachments in compact form, and the status
     updates of teams. A status update is left out when its one parent is not exported."""
     reader, refs = export.reader, export.compacts
-    query = select(messages).where(reader.in_organization(messages), _messages(), *where)
+    query = export.reader.table(messages).where(
+        reader.in_organization(messages), _messages(), *where
+    )
     for page in export.pages(query, messages.c.gid):
         gids = [row.gid for row in page]
         liked = likes(reader, message_likes.c.message_gid, gids)
@@ -280,7 +228,7 @@ def message_pages(export: Export, *where: Where) -> Pages:
 def _children(reader: Reader, table: Table, gids: list[int]) -> dict[int, list[Any]]:
     """Undeleted stories or attachments of a page of messages, oldest first."""
     query = (
-        select(table.c.message_gid, table)
+        select(table.c.message_gid, *reader.columns(table))
         .where(table.c.deleted_at.is_(None))
         .order_by(table.c.message_gid, table.c.gid)
     )
