@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
 from exportd.cli import app
+from exportd.datagen import importer
 from exportd.datagen.fields import ImportRefused
 from exportd.datagen.importer import import_jsonl, open_input
 from exportd.datagen.seed import seed_organization
@@ -163,8 +164,9 @@ def test_deletions_and_dangling_relations_survive_a_round_trip(
 
 
 def test_objects_may_refer_to_objects_further_down_the_file(
-    source: Source, fresh: Runtime, tmp_path: Path
+    source: Source, fresh: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(importer, "FLUSH_ROWS", 7)  # many writes, before the workspace comes
     backwards = write_lines(tmp_path / "backwards.jsonl", source.lines[::-1])
     import_jsonl(fresh.database, backwards, now=fresh.clock())
     dump(fresh, source.sample.organization, tmp_path / "b.jsonl")

@@ -34,6 +34,9 @@ FLUSH_ROWS = 5_000
 """Rows buffered before they are written (bounded memory, few round trips)."""
 
 GZIP_MAGIC = b"\x1f\x8b"
+_UNKNOWN = 0
+"""The organization of a row made before the file's workspace object was read."""
+
 _UNREADABLE = (OSError, EOFError, cast(type[Exception], isal_zlib.error))
 """What a truncated or damaged gzip stream raises."""
 
@@ -151,7 +154,9 @@ class _Import:
     )
     size: int = 0
     positions: Counter[int] = field(default_factory=Counter)
-    _implicit: int | None = None  # first line that needs the organization before it is known
+    waiting: set[Table] = field(default_factory=set)
+    """Tables holding rows whose organization is the file's workspace, not yet read."""
+    flush_at: int = field(default_factory=lambda: FLUSH_ROWS)
 
     def __post_init__(self) -> None:
         self.organization_gid = self.target_gid
@@ -171,7 +176,7 @@ class _Import:
         if loader is None:
             fields.fail("resource_type", f"unknown resource type '{resource_type}'")
         loader(fields, self)
-        if self.size >= FLUSH_ROWS and self.organization_gid is not None:
+        if self.size >= self.flush_at:
             self.flush()
 
     # The loaders' sink.
@@ -179,6 +184,8 @@ class _Import:
     def add(self, table: Table, line: int, **row: Any) -> None:
         self.buffered[table].append((line, row))
         self.size += 1
+        if row.get("workspace_gid") == _UNKNOWN:
+            self.waiting.add(table)
 
     def defined(self, fields: Fields, resource_type: str, gid_field: str = "gid") -> int:
         gid = fields.gid(gid_field)
@@ -187,10 +194,7 @@ class _Import:
 
     def organization(self, fields: Fields) -> int:
         """The organization of objects that do not name it (custom fields, messages)."""
-        if self.organization_gid is None:
-            self._implicit = self._implicit or fields.line
-            return 0  # filled in when the file's workspace object comes
-        return self.organization_gid
+        return _UNKNOWN if self.organization_gid is None else self.organization_gid
 
     def next_position(self, project_gid: int) -> int:
         position = self.positions[project_gid]
@@ -212,11 +216,15 @@ class _Import:
         self._check_pending()
 
     def flush(self) -> None:
-        """Write what is buffered; first refuse gids the store has, naming the earliest line."""
+        """Write what is buffered; first refuse gids the store has, naming the earliest line.
+
+        Rows that wait for the file's workspace object stay buffered until it comes.
+        """
+        held = self.waiting if self.organization_gid is None else set()
         batches = [
             (table, rows)
             for table in schema.metadata.sorted_tables
-            if (rows := self.buffered.pop(table, None))
+            if table not in held and (rows := self.buffered.pop(table, None))
         ]
         taken = [found for table, rows in batches if (found := self._taken(table, rows))]
         if taken:
@@ -224,7 +232,8 @@ class _Import:
             refuse(line, f"gid: {gid} is already in the store")
         for table, rows in batches:
             self._write(table, rows)
-        self.size = 0
+        self.size = sum(len(rows) for rows in self.buffered.values())
+        self.flush_at = self.size + FLUSH_ROWS
 
     def _taken(
         self, table: Table, rows: list[tuple[int, dict[str, Any]]]
@@ -240,9 +249,10 @@ class _Import:
         return min(found, default=None)
 
     def _write(self, table: Table, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        if "workspace_gid" in table.c and self._implicit is not None:
+        if table in self.waiting:
             for _, row in rows:
-                row["workspace_gid"] = row["workspace_gid"] or self.organization_gid
+                if row["workspace_gid"] == _UNKNOWN:
+                    row["workspace_gid"] = self.organization_gid
         refused = (DBAPIError, self.connection.dialect.loaded_dbapi.Error)
         try:
             with self.connection.begin_nested():
