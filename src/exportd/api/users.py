@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from exportd.api.endpoint import Call, Reply, parse_gid, route
-from exportd.api.shapes import user_shape
 from exportd.errors import InvalidRequest, NotFound
+from exportd.exports.shapes import user, workspace
 from exportd.store import directory
 
 
@@ -20,7 +20,7 @@ def get_user(call: Call) -> Reply:
         # Only the workspaces the caller shares with that user: membership is not leaked.
         mine = {w.gid for w in directory.visible_workspaces(connection, call.caller_gid)}
         theirs = [w for w in directory.visible_workspaces(connection, gid) if w.gid in mine]
-    return Reply(user_shape(row, theirs))
+    return Reply(user(row, [workspace(w) for w in theirs]))
 
 
 def list_users(call: Call) -> Reply:
@@ -31,13 +31,14 @@ def list_users(call: Call) -> Reply:
     workspace_gid = parse_gid(raw_workspace, "workspace")
     page = call.page()
     with call.runtime.database.read() as connection:
-        workspace = directory.visible_workspace(connection, call.caller_gid, workspace_gid)
-        if workspace is None:
+        found = directory.visible_workspace(connection, call.caller_gid, workspace_gid)
+        if found is None:
             raise NotFound(f"workspace: no workspace with gid {workspace_gid} that you can see")
         rows = directory.workspace_members(
             connection, workspace_gid, after_gid=page.after, limit=page.fetch
         )
-    return page.reply(rows, lambda row: user_shape(row, [workspace]))
+    shown = [workspace(found)]
+    return page.reply(rows, lambda row: user(row, shown))
 
 
 routes: list[Route] = [

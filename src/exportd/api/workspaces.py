@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from starlette.routing import Route
 
 from exportd.api.endpoint import Call, Reply, route
-from exportd.api.shapes import workspace_shape
 from exportd.errors import Forbidden, NotFound
+from exportd.exports.shapes import workspace
 from exportd.store import directory
 
 
@@ -25,7 +25,7 @@ def list_workspaces(call: Call) -> Reply:
         rows = directory.visible_workspaces(
             connection, call.caller_gid, after_gid=page.after, limit=page.fetch
         )
-    return page.reply(rows, workspace_shape)
+    return page.reply(rows, workspace)
 
 
 def get_workspace(call: Call) -> Reply:
@@ -34,7 +34,7 @@ def get_workspace(call: Call) -> Reply:
         row = directory.visible_workspace(connection, call.caller_gid, gid)
     if row is None:
         raise NotFound(f"workspace: no workspace with gid {gid} that you can see")
-    return Reply(workspace_shape(row))
+    return Reply(workspace(row))
 
 
 def update_workspace(call: Call) -> Reply:
@@ -49,7 +49,7 @@ def update_workspace(call: Call) -> Reply:
         directory.rename_workspace(connection, gid, update.name, call.runtime.clock())
         row = directory.visible_workspace(connection, call.caller_gid, gid)
     assert row is not None
-    return Reply(workspace_shape(row))
+    return Reply(workspace(row))
 
 
 routes: list[Route] = [

@@ -73,15 +73,15 @@ def workspace(row: Any) -> Obj:
     }
 
 
-def user(row: Any, organization: Obj) -> Obj:
-    """A member of the organization; `workspaces` shows only the exported organization."""
+def user(row: Any, workspaces: list[Obj]) -> Obj:
+    """A user; `workspaces` are the ones the reader may see (an export: its organization)."""
     return {
         "gid": str(row.gid),
         "resource_type": "user",
         "name": row.name,
         "email": row.email,
         "photo": row.photo,
-        "workspaces": [organization],
+        "workspaces": workspaces,
     }
 
 

@@ -53,7 +53,7 @@ def user_pages(export: Export, *where: Where) -> Pages:
         users.c.deleted_at.is_(None), reader.is_member(users.c.gid)
     )
     for page in export.pages(query.where(*where), users.c.gid):
-        yield [shapes.user(row, export.organization) for row in page]
+        yield [shapes.user(row, [export.organization]) for row in page]
 
 
 def workspace_membership_pages(export: Export, *where: Where) -> Pages:
