@@ -54,7 +54,7 @@ def child(home: str, organization_gid: str) -> None:
     from exportd.runtime import Runtime
     from exportd.settings import Settings
     from exportd.store import jobs
-    from exportd.store.accounts import service_accounts_of
+    from exportd.store.directory import service_accounts_of
 
     runtime = Runtime.open(Settings.load(home=Path(home)))
     runtime.migrate()

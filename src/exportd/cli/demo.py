@@ -9,7 +9,7 @@ import typer
 from exportd.datagen.seed import SeedAlreadyLoaded, seed_organization
 from exportd.datagen.spec import SeedSpec
 from exportd.runtime import Runtime
-from exportd.store import accounts, tokens
+from exportd.store import directory, tokens
 
 
 def announce_demo(runtime: Runtime) -> None:
@@ -29,7 +29,7 @@ def announce_demo(runtime: Runtime) -> None:
     except SeedAlreadyLoaded as loaded:
         organization = loaded.organization_gid
         with runtime.database.write() as connection:
-            service_account = accounts.service_accounts_of(connection, organization)[0]
+            service_account = directory.service_accounts_of(connection, organization)[0]
             token = tokens.issue_token(
                 connection,
                 user_gid=service_account,

@@ -63,20 +63,3 @@ def require_user(connection: Connection, user_gid: int) -> None:
     ).first()
     if found is None:
         raise NotFound(f"user: no user with gid {user_gid}")
-
-
-def service_accounts_of(connection: Connection, organization_gid: int) -> list[int]:
-    """Gids of the live service accounts that are active members of an organization."""
-    query = (
-        select(users.c.gid)
-        .join(workspace_memberships, workspace_memberships.c.user_gid == users.c.gid)
-        .where(
-            workspace_memberships.c.workspace_gid == organization_gid,
-            workspace_memberships.c.is_active.is_(True),
-            workspace_memberships.c.deleted_at.is_(None),
-            users.c.is_service_account.is_(True),
-            users.c.deleted_at.is_(None),
-        )
-        .order_by(users.c.gid)
-    )
-    return list(connection.execute(query).scalars())

@@ -18,6 +18,15 @@ from exportd.store.schema import users, workspace_memberships, workspaces
 _members = workspace_memberships
 
 
+def _active_members_of(workspace_gid: int) -> Any:
+    return and_(
+        _members.c.workspace_gid == workspace_gid,
+        _members.c.is_active.is_(True),
+        _members.c.deleted_at.is_(None),
+        users.c.deleted_at.is_(None),
+    )
+
+
 def _live_membership(user_gid: int) -> Any:
     return and_(
         _members.c.user_gid == user_gid,
@@ -86,13 +95,7 @@ def workspace_members(
     query = (
         select(users)
         .join(_members, _members.c.user_gid == users.c.gid)
-        .where(
-            _members.c.workspace_gid == workspace_gid,
-            _members.c.is_active.is_(True),
-            _members.c.deleted_at.is_(None),
-            users.c.deleted_at.is_(None),
-            users.c.gid > after_gid,
-        )
+        .where(_active_members_of(workspace_gid), users.c.gid > after_gid)
         .order_by(users.c.gid)
         .limit(limit)
     )
@@ -127,3 +130,14 @@ def exporting_caller(
         plan=row.plan,
         add_ons=tuple(row.add_ons or ()),
     )
+
+
+def service_accounts_of(connection: Connection, organization_gid: int) -> list[int]:
+    """Gids of the live service accounts that are active members of an organization."""
+    query = (
+        select(users.c.gid)
+        .join(_members, _members.c.user_gid == users.c.gid)
+        .where(_active_members_of(organization_gid), users.c.is_service_account.is_(True))
+        .order_by(users.c.gid)
+    )
+    return list(connection.execute(query).scalars())
