@@ -36,6 +36,8 @@ SCHEMAS = {
     "attachment": "Attachment",
     "status_update": "StatusUpdate",
     "organization_export": "OrganizationExport",
+    "resource_export": "ResourceExport",
+    "job": "Job",
 }
 
 

@@ -47,7 +47,7 @@ def parse_fields(paths: Iterable[str], resource: Resource, *, parameter: str) ->
         node, current = tree, resource
         names = path.split(".")
         for depth, name in enumerate(names):
-            if name not in current.full:
+            if name not in current.selectable:
                 raise InvalidRequest(
                     f"{parameter}: unknown field '{path}' "
                     f"({current.resource_type} has no field '{name}')"

@@ -19,22 +19,37 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Resource:
-    """One resource type: its compact fields, its full fields, and where references lead."""
+    """One resource type: its compact fields, its full fields, fields shown only when asked
+    for (`optional`), and where references lead."""
 
     resource_type: str
     compact: tuple[str, ...]
     full: tuple[str, ...]
     references: Mapping[str, str] = field(default_factory=dict)
+    optional: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        missing = (set(self.compact) | set(self.references)) - set(self.full)
+        missing = (set(self.compact) | set(self.references)) - set(self.selectable)
         if missing:
             raise ValueError(f"{self.resource_type}: {sorted(missing)} not among its fields")
 
+    @property
+    def selectable(self) -> tuple[str, ...]:
+        """Every field `opt_fields` (or an export's `fields`) may name."""
+        return self.full + self.optional
 
-def _resource(resource_type: str, compact: str, full: str, **references: str) -> Resource:
+
+def _resource(
+    resource_type: str, compact: str, full: str, optional: str = "", **references: str
+) -> Resource:
     compact_fields = tuple(compact.split())
-    return Resource(resource_type, compact_fields, compact_fields + tuple(full.split()), references)
+    return Resource(
+        resource_type,
+        compact_fields,
+        compact_fields + tuple(full.split()),
+        references,
+        tuple(optional.split()),
+    )
 
 
 _NAMED = "gid resource_type name"
@@ -141,6 +156,9 @@ RESOURCES: dict[str, Resource] = {
             "likes memberships modified_at notes num_hearts num_likes num_subtasks start_at "
             "start_on assignee assignee_section custom_fields followers parent projects tags "
             "workspace permalink_url",
+            # Resource exports add a task's attachments and stories (seed 002, R3).
+            optional="attachments stories",
+            attachments="attachment", stories="story",
             created_by="user", assigned_by="user", completed_by="user", dependencies="task",
             dependents="task", hearts="like", likes="like", memberships="task_membership",
             assignee="user", assignee_section="section", custom_fields="custom_field",
@@ -185,6 +203,15 @@ RESOURCES: dict[str, Resource] = {
             "gid resource_type created_at download_url state organization",
             "",
             organization="workspace",
+        ),
+        _resource(
+            "resource_export", "gid resource_type created_at download_url completed_at", ""
+        ),
+        _resource(
+            "job",
+            "gid resource_type resource_subtype status new_resource_export",
+            "",
+            new_resource_export="resource_export",
         ),
     )
 }  # fmt: skip
