@@ -36,7 +36,7 @@ SCHEMAS = {
     "attachment": "Attachment",
     "status_update": "StatusUpdate",
     "organization_export": "OrganizationExport",
-    "resource_export": "ResourceExport",
+    "resource_export": "ResourceExportCompact",  # its Response schema is the job
     "job": "Job",
 }
 
