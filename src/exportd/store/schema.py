@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.sql.schema import SchemaItem
 
@@ -479,6 +480,8 @@ attachments = Table(
 # Exports and their jobs. The row is the source of truth for the API; workers claim a row
 # with a lease they renew by heartbeat, so a job whose worker died is found and retried.
 
+_RESOURCE_EXPORT_IN_PROGRESS = text("kind = 'resource' AND state IN ('pending', 'started')")
+
 exports = Table(
     "exports",
     metadata,
@@ -504,4 +507,13 @@ exports = Table(
     Column("file_deleted_at", UTCDateTime, nullable=True),
     Index("ix_exports_state_created_at", "state", "created_at"),
     Index("ix_exports_workspace_state", "workspace_gid", "state"),
+    # R9: one resource export in progress per workspace, held by the database itself so it
+    # stands under concurrent requests and across API processes.
+    Index(
+        "uq_exports_one_resource_export_in_progress",
+        "workspace_gid",
+        unique=True,
+        sqlite_where=_RESOURCE_EXPORT_IN_PROGRESS,
+        postgresql_where=_RESOURCE_EXPORT_IN_PROGRESS,
+    ),
 )
