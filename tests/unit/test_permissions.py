@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from exportd.domain.permissions import ExportingCaller, check_organization_export
+from exportd.domain.permissions import (
+    ExportingCaller,
+    check_organization_export,
+    check_resource_export,
+)
 from exportd.errors import ExportdError
 
 
@@ -37,4 +41,32 @@ def test_refusals_say_why(caller: ExportingCaller, status: int, message: str) ->
     with pytest.raises(ExportdError) as raised:
         check_organization_export(caller)
     assert raised.value.status == status
+    assert message in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("plan", "add_ons"),
+    [
+        ("enterprise_plus", ()),
+        ("enterprise", ("compliance_management",)),
+        ("business", ("compliance_management",)),
+    ],
+)
+def test_resource_exports_need_enterprise_plus_or_compliance(
+    plan: str, add_ons: tuple[str, ...]
+) -> None:
+    check_resource_export(ExportingCaller(True, "Acme", True, plan, add_ons))
+
+
+@pytest.mark.parametrize(
+    ("caller", "message"),
+    [
+        (ExportingCaller(True, "Acme", True, "enterprise"), "Acme has neither"),
+        (ExportingCaller(False, "Acme", True, "enterprise_plus"), "Only service accounts"),
+    ],
+)
+def test_resource_export_refusals_say_why(caller: ExportingCaller, message: str) -> None:
+    with pytest.raises(ExportdError) as raised:
+        check_resource_export(caller)
+    assert raised.value.status == 403
     assert message in raised.value.message

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exportd.domain.vocabulary import ENTERPRISE_TIERS
+from exportd.domain.vocabulary import COMPLIANCE_MANAGEMENT, ENTERPRISE_TIERS
 from exportd.errors import Forbidden, InvalidRequest
 
 
@@ -39,4 +39,18 @@ def check_organization_export(caller: ExportingCaller) -> None:
         raise Forbidden(
             "Organization exports are available to Enterprise organizations only; "
             f"{caller.organization_name} is on the {caller.plan} plan"
+        )
+
+
+def check_resource_export(caller: ExportingCaller) -> None:
+    """R11: service accounts of Enterprise+ organizations or of ones with Compliance Management."""
+    if not caller.is_service_account:
+        raise Forbidden(
+            "Only service accounts of this organization can export its resources; "
+            "ask an admin to create one (exportd service-account create)"
+        )
+    if caller.plan != "enterprise_plus" and COMPLIANCE_MANAGEMENT not in caller.add_ons:
+        raise Forbidden(
+            "Resource exports are available to Enterprise+ organizations and to organizations "
+            f"with the Compliance Management add-on; {caller.organization_name} has neither"
         )

@@ -9,7 +9,8 @@ from __future__ import annotations
 # Workspaces: plan tiers and add-ons decide who may export what (PRODUCT.md O2, R11).
 PLAN_TIERS = ("personal", "premium", "business", "enterprise", "enterprise_plus")
 ENTERPRISE_TIERS = ("enterprise", "enterprise_plus")
-ADD_ONS = ("compliance_management",)
+COMPLIANCE_MANAGEMENT = "compliance_management"
+ADD_ONS = (COMPLIANCE_MANAGEMENT,)
 
 COLORS = (
     "dark-pink", "dark-green", "dark-blue", "dark-red", "dark-teal", "dark-brown",
