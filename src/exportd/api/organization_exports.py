@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from starlette.routing import Route
 
 from exportd.api.endpoint import Call, Reply, parse_gid, route
+from exportd.api.links import fresh_download_url
 from exportd.clock import isoformat
 from exportd.domain.jobs import ExportJob
 from exportd.domain.permissions import check_organization_export
 from exportd.errors import NotFound
 from exportd.runtime import Runtime
-from exportd.storage import links
 from exportd.store import directory, jobs
 
 
@@ -62,17 +61,11 @@ def get_organization_export(call: Call) -> Reply:
 
 def _shape(runtime: Runtime, job: ExportJob, organization_name: str) -> dict[str, Any]:
     """OrganizationExportResponse; a finished export gets a link valid for an hour from now."""
-    settings, now = runtime.settings, runtime.clock()
-    download_url = None
-    if job.downloadable(now, timedelta(seconds=settings.retention)):
-        assert job.file_key is not None
-        ttl = timedelta(seconds=settings.download_url_ttl)
-        download_url = links.download_url(settings, job.file_key, job.download_name, now, ttl)
     return {
         "gid": str(job.gid),
         "resource_type": "organization_export",
         "created_at": isoformat(job.created_at),
-        "download_url": download_url,
+        "download_url": fresh_download_url(runtime, job),
         "state": job.state.value,
         "organization": {
             "gid": str(job.workspace_gid),

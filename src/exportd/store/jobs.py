@@ -80,6 +80,22 @@ def get(connection: Connection, gid: int) -> ExportJob | None:
     return None if row is None else _job(row)
 
 
+def get_by_job(connection: Connection, job_gid: int) -> ExportJob | None:
+    """The export a job gid stands for (resource and graph exports), or None."""
+    row = connection.execute(select(exports).where(exports.c.job_gid == job_gid)).first()
+    return None if row is None else _job(row)
+
+
+def resource_export_in_progress(connection: Connection, workspace_gid: int) -> bool:
+    """Whether the workspace has a resource export that is not finished (R9)."""
+    query = select(exports.c.gid).where(
+        exports.c.workspace_gid == workspace_gid,
+        exports.c.kind == "resource",
+        exports.c.state.in_(("pending", "started")),
+    )
+    return connection.execute(query.limit(1)).first() is not None
+
+
 def claim(
     database: Database,
     worker_id: str,
