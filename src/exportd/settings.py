@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     retention: int = Field(
         default=30 * 24 * 3600, ge=1, description="Seconds export files are kept (R10)."
     )
+    oauth_access_ttl: int = Field(
+        default=3600, ge=1, description="Seconds an OAuth access token lives (`expires_in`)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -134,6 +134,8 @@ users = Table(
     Column("photo", JSON(none_as_null=True), nullable=True),
     _flag("is_service_account"),
     *_lifecycle(),
+    # argon2 hash of the password people sign in with (OAuth); None: cannot sign in.
+    Column("password_hash", String(255), nullable=True),
 )
 
 workspace_memberships = Table(
@@ -516,4 +518,53 @@ exports = Table(
         sqlite_where=_RESOURCE_EXPORT_IN_PROGRESS,
         postgresql_where=_RESOURCE_EXPORT_IN_PROGRESS,
     ),
+)
+
+# OAuth 2.0 (C4): registered apps, the grants users give them, and failed sign-ins. Codes,
+# refresh tokens and client secrets are stored only as SHA-256 hashes, like access tokens.
+
+oauth_apps = Table(
+    "oauth_apps",
+    metadata,
+    _gid(),  # the app's client_id
+    Column("name", String(255), nullable=False),
+    Column("client_secret_hash", String(64), nullable=False),
+    Column("redirect_uris", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime, nullable=True),
+)
+
+oauth_grants = Table(
+    # One "Allow": its authorization code, then the refresh token the code was exchanged for.
+    "oauth_grants",
+    metadata,
+    _gid(),
+    _ref("app_gid", "oauth_apps", nullable=False, index=True),
+    _ref("user_gid", "users", nullable=False, index=True),
+    Column("scope", String(255), nullable=False),
+    Column("redirect_uri", String(2048), nullable=False),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("code_challenge", String(128), nullable=True),  # PKCE, S256
+    Column("code_expires_at", UTCDateTime, nullable=False),
+    Column("code_used_at", UTCDateTime, nullable=True),
+    Column("refresh_token_hash", String(64), nullable=True, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+oauth_grant_tokens = Table(
+    # Which access tokens a grant issued, so revoking the grant revokes them all.
+    "oauth_grant_tokens",
+    metadata,
+    Column("access_token_gid", Gid, _fk("access_tokens.gid"), primary_key=True),
+    _ref("grant_gid", "oauth_grants", nullable=False, index=True),
+)
+
+sign_in_failures = Table(
+    # One row per failed sign-in, counted per email over a window to refuse guessing (429).
+    "sign_in_failures",
+    metadata,
+    _gid(),
+    Column("email", String(320), nullable=False, index=True),
+    Column("failed_at", UTCDateTime, nullable=False, index=True),
 )
