@@ -5,7 +5,16 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from exportd.api import downloads, errors, health, organization_exports, users, workspaces
+from exportd.api import (
+    downloads,
+    errors,
+    health,
+    oauth_authorize,
+    oauth_token,
+    organization_exports,
+    users,
+    workspaces,
+)
 from exportd.runtime import Runtime
 
 API_PREFIX = "/api/1.0"
@@ -17,6 +26,8 @@ def create_app(runtime: Runtime) -> Starlette:
         routes=[
             *health.routes,
             *downloads.routes,
+            *oauth_authorize.routes,
+            *oauth_token.routes,
             Mount(
                 API_PREFIX,
                 routes=[*users.routes, *workspaces.routes, *organization_exports.routes],

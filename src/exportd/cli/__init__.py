@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from exportd.cli import accounts, data, db, seed, serve
+from exportd.cli import accounts, apps, data, db, seed, serve, users
 from exportd.cli.common import Overrides
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app.command("dump")(data.dump)
 app.add_typer(db.app, name="db")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.service_account_app, name="service-account")
+app.add_typer(apps.app, name="app")
+app.add_typer(users.app, name="user")
 
 
 @app.callback()
