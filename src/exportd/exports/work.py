@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select, true
 
 from exportd.exports import task_shapes
 from exportd.exports.context import Export, Pages
@@ -174,13 +174,18 @@ def _parent_links(reader: Reader, gids: list[int]) -> dict[int, list[AnyRow]]:
     return reader.grouped(query, mp.c.message_gid, gids)
 
 
-def message_pages(export: Export, *where: Where) -> Pages:
+def message_pages(
+    export: Export, *where: Where, every_status_update: bool = False, children: bool = True
+) -> Pages:
     """Default messages, with their stories and attachments in compact form, and the status
-    updates of teams. A status update is left out when its one parent is not exported."""
+    updates of teams. A status update is left out when its one parent is not exported.
+
+    A resource export shows every status update as a message (`every_status_update`), and
+    reads their stories and attachments itself (`children=False` leaves those lists empty).
+    """
     reader, refs = export.reader, export.compacts
-    query = export.reader.table(messages).where(
-        reader.in_organization(messages), _messages(), *where
-    )
+    kinds = true() if every_status_update else _messages()
+    query = export.reader.table(messages).where(reader.in_organization(messages), kinds, *where)
     for page in export.pages(query, messages.c.gid):
         gids = [row.gid for row in page]
         liked = likes(reader, message_likes.c.message_gid, gids)
@@ -188,8 +193,8 @@ def message_pages(export: Export, *where: Where) -> Pages:
             reader, message_followers.c.message_gid, message_followers.c.user_gid, gids
         )
         parents = _parent_links(reader, gids)
-        own_stories = _children(reader, stories, gids)
-        own_attachments = _children(reader, attachments, gids)
+        own_stories = _children(reader, stories, gids) if children else {}
+        own_attachments = _children(reader, attachments, gids) if children else {}
         refs.want("user", [row.created_by_gid for row in page])
         refs.want("user", (user for pairs in liked.values() for _, user in pairs))
         refs.want("user", (user for found in followers.values() for user in found))

@@ -1,0 +1,86 @@
+"""A resource export (seed 002): the tasks, teams and messages a request's parts select.
+
+Each part is exported in turn, in pages: its filters become SQL conditions on its type's
+table (`store.resource_exports`), so the database selects the rows; the page builders of
+the organization export shape them; embedded stories and attachments are read only when
+the part's fields show them; each object is then cut down to the part's fields. Several
+parts of one type are ORed by exporting each one (an object matching two appears twice,
+as the seed allows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from sqlalchemy import Connection
+
+from exportd.domain.projection import project
+from exportd.domain.resource_exports import ExportPart, ResourceExportRequest
+from exportd.exports import structure, work
+from exportd.exports.context import Export, Pages
+from exportd.exports.embedded import embed_children
+from exportd.exports.reader import BATCH_SIZE
+from exportd.exports.shapes import DEFAULT_PERMALINK_BASE, Obj
+from exportd.store.resource_exports import Condition, filter_conditions
+
+
+def _tasks(export: Export, where: list[Condition]) -> Pages:
+    return work.task_pages(export, *where)
+
+
+def _teams(export: Export, where: list[Condition]) -> Pages:
+    return structure.team_pages(export, *where)
+
+
+def _messages(export: Export, where: list[Condition]) -> Pages:
+    """Default messages and every status update, all as seed 002's `message`."""
+    return work.message_pages(export, *where, every_status_update=True, children=False)
+
+
+PAGES: dict[str, Callable[[Export, list[Condition]], Pages]] = {
+    "task": _tasks,
+    "team": _teams,
+    "message": _messages,
+}
+"""How each resource type's objects are read, given its filters as conditions."""
+
+WITH_CHILDREN = frozenset({"task", "message"})
+"""Types whose objects carry their own stories and attachments."""
+
+
+def resource_export_pages(
+    connection: Connection,
+    workspace_gid: int,
+    request: ResourceExportRequest,
+    *,
+    permalink_base: str = DEFAULT_PERMALINK_BASE,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[tuple[str, list[Obj]]]:
+    """`(resource type, page of objects)` for every part of `request`, part by part.
+
+    Raises NotFound (before yielding anything) when the workspace does not exist. Give it
+    a connection from `reader.snapshot()` so every page sees the same state of the store.
+    """
+    export = Export.open(
+        connection, workspace_gid, permalink_base=permalink_base, batch_size=batch_size
+    )
+    for part in request.parts:
+        for page in part_pages(export, part):
+            if page:
+                yield part.resource_type, page
+
+
+def part_pages(export: Export, part: ExportPart) -> Pages:
+    """The objects of one part, page by page, shaped and cut to its fields."""
+    tree = part.field_tree()
+    where = filter_conditions(part.resource_type, part.filters)
+    for page in PAGES[part.resource_type](export, where):
+        if part.resource_type in WITH_CHILDREN:
+            embed_children(
+                export,
+                part.resource_type,
+                page,
+                with_stories="stories" in tree,
+                with_attachments="attachments" in tree,
+            )
+        yield [project(obj, tree) for obj in page]
