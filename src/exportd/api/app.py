@@ -9,9 +9,11 @@ from exportd.api import (
     downloads,
     errors,
     health,
+    jobs,
     oauth_authorize,
     oauth_token,
     organization_exports,
+    resource_exports,
     users,
     workspaces,
 )
@@ -30,7 +32,13 @@ def create_app(runtime: Runtime) -> Starlette:
             *oauth_token.routes,
             Mount(
                 API_PREFIX,
-                routes=[*users.routes, *workspaces.routes, *organization_exports.routes],
+                routes=[
+                    *users.routes,
+                    *workspaces.routes,
+                    *organization_exports.routes,
+                    *resource_exports.routes,
+                    *jobs.routes,
+                ],
             ),
         ],
         exception_handlers=errors.HANDLERS,
