@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from exportd.domain.jobs import ExportJob
 from exportd.runtime import Runtime
-from exportd.storage import links
 
 
 def fresh_download_url(runtime: Runtime, job: ExportJob) -> str | None:
@@ -16,4 +15,4 @@ def fresh_download_url(runtime: Runtime, job: ExportJob) -> str | None:
         return None
     assert job.file_key is not None
     ttl = timedelta(seconds=settings.download_url_ttl)
-    return links.download_url(settings, job.file_key, job.download_name, now, ttl)
+    return runtime.storage.download_url(job.file_key, job.download_name, now, ttl, settings)

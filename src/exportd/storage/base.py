@@ -1,8 +1,8 @@
 """The storage port: where finished export files live, behind one small interface.
 
-The local directory backend implements it now; an S3 backend will later. Publication is
-atomic in every backend: an upload's bytes stay out of sight until `publish()` has checked
-them, so a reader never finds a truncated file under a key.
+A local directory and an S3 bucket implement it. Publication is atomic in every backend:
+an upload's bytes stay out of sight until `publish()` has checked them, so a reader never
+finds a truncated file under a key.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Literal, Self
 
 from exportd.errors import ExportdError
+from exportd.settings import Settings
 
 MAX_KEY_LENGTH = 255  # the width of `exports.file_key`
 _KEY = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
@@ -143,6 +144,13 @@ class Storage(ABC):
     @abstractmethod
     def delete(self, key: str) -> bool:
         """Remove the file under `key`; False when there was none (deleting is idempotent)."""
+
+    @abstractmethod
+    def download_url(
+        self, key: str, filename: str, now: datetime, ttl: timedelta, settings: Settings
+    ) -> str:
+        """A link that downloads `key` as `filename` for `ttl` from `now`. Each backend
+        hands out its own kind: exportd's signed link, or the store's presigned URL."""
 
     @abstractmethod
     def sweep_temporary(self, older_than: datetime) -> int:

@@ -13,11 +13,13 @@ import fcntl
 import os
 import stat
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from exportd.errors import ConfigurationError
+from exportd.settings import Settings
+from exportd.storage import links
 from exportd.storage.base import IncompleteFile, Storage, StoredFile, Upload, validate_key
 from exportd.storage.verify import verify_gzip
 
@@ -66,6 +68,12 @@ class LocalStorage(Storage):
             return False
         fsync_directory(path.parent)
         return True
+
+    def download_url(
+        self, key: str, filename: str, now: datetime, ttl: timedelta, settings: Settings
+    ) -> str:
+        """A link to `GET /downloads/{token}`, served by exportd itself."""
+        return links.download_url(settings, key, filename, now, ttl)
 
     def sweep_temporary(self, older_than: datetime) -> int:
         cutoff = older_than.timestamp()
