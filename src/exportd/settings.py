@@ -35,7 +35,16 @@ class Settings(BaseSettings):
         default="", description="SQLAlchemy URL; default: a SQLite file in the home."
     )
     storage_url: str = Field(
-        default="", description="Where export files go; default: a folder in the home."
+        default="",
+        description="Where export files go: file:///folder or s3://bucket/prefix; "
+        "default: a folder in the home.",
+    )
+    s3_endpoint_url: str = Field(
+        default="",
+        description="Endpoint of an S3-compatible service for s3:// storage; default: AWS S3.",
+    )
+    s3_region: str = Field(
+        default="", description="Region of s3:// storage; default: the AWS configuration's."
     )
     public_url: str = Field(
         default="", description="Base of links handed out; default: http://HOST:PORT."

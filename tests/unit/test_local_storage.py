@@ -251,7 +251,6 @@ def test_open_storage_chooses_the_local_backend_for_file_urls(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("s3://bucket/exports", "not supported yet"),
         ("gs://bucket/exports", "unknown scheme"),
         ("file://otherhost/x", "local folder"),
     ],

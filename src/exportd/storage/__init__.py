@@ -44,10 +44,30 @@ def open_storage(settings: Settings) -> Storage:
             )
         return LocalStorage(Path(url2pathname(parts.path)))
     if parts.scheme == "s3":
-        raise ConfigurationError(
-            f"EXPORTD_STORAGE_URL {url!r}: S3 storage is not supported yet; "
-            "use a file:// URL (a local folder)"
-        )
+        return _open_s3(url, parts.netloc, parts.path, settings)
     raise ConfigurationError(
-        f"EXPORTD_STORAGE_URL {url!r}: unknown scheme {parts.scheme!r} (expected file://)"
+        f"EXPORTD_STORAGE_URL {url!r}: unknown scheme {parts.scheme!r} (expected file:// or s3://)"
     )
+
+
+def _open_s3(url: str, bucket: str, path: str, settings: Settings) -> Storage:
+    """`s3://bucket/prefix`; boto3 is imported only here, when S3 is what is asked for."""
+    from exportd.storage.s3 import MAX_PRESIGN_TTL, S3Storage, s3_client
+
+    if not bucket:
+        raise ConfigurationError(f"EXPORTD_STORAGE_URL {url!r}: name a bucket, s3://bucket/prefix")
+    prefix = path.strip("/")
+    if prefix:
+        try:
+            validate_key(prefix)
+        except InvalidKey:
+            raise ConfigurationError(
+                f"EXPORTD_STORAGE_URL {url!r}: the prefix may hold letters, digits, '.', '_', "
+                "'-' and '/' between them"
+            ) from None
+    if settings.download_url_ttl > MAX_PRESIGN_TTL.total_seconds():
+        raise ConfigurationError(
+            f"EXPORTD_DOWNLOAD_URL_TTL {settings.download_url_ttl}: S3 presigned URLs last "
+            "7 days (604800 s) at most"
+        )
+    return S3Storage(bucket, prefix, s3_client(settings))

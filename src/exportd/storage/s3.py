@@ -1,0 +1,338 @@
+"""The S3 backend: export files in a bucket of AWS S3 or any S3-compatible service.
+
+Publication is atomic without a temporary object. An upload is a multipart upload straight
+under its final key: S3 shows nothing under the key until CompleteMultipartUpload, which
+swaps the whole object in at once. The gzip check runs on the bytes as they are written
+(incremental decompression, lines counted on the way), so `publish()` knows whether the
+file is complete before it completes the upload, and never reads the object back. A file
+that fails the check, or an upload abandoned by an exception, is aborted, and S3 drops its
+parts. This avoids the other design — complete under a temporary key, copy, delete — whose
+server-side copy costs a full second write, needs UploadPartCopy above 5 GB, and leaves
+temporary objects to sweep.
+
+Memory is bounded by the part size: bytes are buffered until a part is full, then sent
+(parts grow after every 1,000 so the 10,000-part limit allows files of hundreds of GB).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from botocore.exceptions import BotoCoreError, ClientError
+from isal import isal_zlib
+
+from exportd.errors import ConfigurationError
+from exportd.settings import Settings
+from exportd.storage.base import IncompleteFile, Storage, StorageError, StoredFile, Upload
+from exportd.storage.base import validate_key as _validate_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+log = logging.getLogger("exportd.storage.s3")
+
+PART_SIZE = 8 << 20
+MIN_PART_SIZE = 5 << 20  # S3's smallest part but the last
+PARTS_PER_SIZE_STEP = 1000
+MAX_PRESIGN_TTL = timedelta(days=7)  # S3 refuses longer SigV4 presigned URLs
+MEDIA_TYPE = "application/gzip"
+_CHUNK = 1 << 20  # decompressed bytes counted at a time, whatever a part expands to
+_GZIP_WBITS = 16 + 15
+_NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+_BROKEN = cast(type[Exception], isal_zlib.error)  # the stub types it oddly
+
+
+class S3Storage(Storage):
+    """Files in `bucket`, each key below `prefix` (no prefix: at the bucket's root)."""
+
+    def __init__(
+        self, bucket: str, prefix: str, client: S3Client, *, part_size: int = PART_SIZE
+    ) -> None:
+        if part_size < MIN_PART_SIZE:
+            raise ConfigurationError(f"S3 parts must be at least {MIN_PART_SIZE} bytes")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.client = client
+        self.part_size = part_size
+
+    def object_key(self, key: str) -> str:
+        """The object's name in the bucket; the key is validated first."""
+        _validate_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def start_upload(self, key: str) -> S3Upload:
+        return S3Upload(self, key)
+
+    def stat(self, key: str) -> StoredFile | None:
+        name = self.object_key(key)
+        with _s3_errors(f"stat {name}"):
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=name)
+            except ClientError as error:
+                if _code(error) in _NOT_FOUND:
+                    return None
+                raise
+        return StoredFile(
+            key=key,
+            size=head["ContentLength"],
+            etag=head["ETag"],
+            modified_at=head["LastModified"].astimezone(UTC),
+        )
+
+    def delete(self, key: str) -> bool:
+        """Deleting is idempotent on S3 and says nothing; the HEAD before it tells."""
+        if self.stat(key) is None:
+            return False
+        name = self.object_key(key)
+        with _s3_errors(f"delete {name}"):
+            self.client.delete_object(Bucket=self.bucket, Key=name)
+        return True
+
+    def sweep_temporary(self, older_than: datetime) -> int:
+        """Abort multipart uploads below the prefix with no activity (start or part) since
+        `older_than`: the leftovers of crashed writers. A live upload shows activity with
+        every part it sends; one idle for longer is aborted and fails at its next request.
+        Without a prefix, every upload in the bucket counts: give exportd its own prefix."""
+        aborted = 0
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        with _s3_errors(f"list uploads under {prefix or '/'}"):
+            pages = self.client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            stale = [
+                (upload["Key"], upload["UploadId"])
+                for page in pages
+                for upload in page.get("Uploads", [])
+                if upload["Initiated"] < older_than
+            ]
+        for name, upload_id in stale:
+            if self._last_part_at(name, upload_id, older_than) < older_than:
+                aborted += self._abort_upload(name, upload_id)
+        return aborted
+
+    def presigned_url(self, key: str, filename: str, ttl: timedelta) -> str:
+        """A GET URL for `key`, valid for `ttl`, that downloads as `filename`. S3 checks it
+        against its own clock, so exportd's (injectable) clock plays no part."""
+        if not timedelta(seconds=1) <= ttl <= MAX_PRESIGN_TTL:
+            raise ConfigurationError(f"a presigned URL lives 1 s to 7 days, not {ttl}")
+        params = {
+            "Bucket": self.bucket,
+            "Key": self.object_key(key),
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+        }
+        with _s3_errors(f"presign {params['Key']}"):
+            return self.client.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=int(ttl.total_seconds())
+            )
+
+    def download_url(
+        self, key: str, filename: str, now: datetime, ttl: timedelta, settings: Settings
+    ) -> str:
+        return self.presigned_url(key, filename, ttl)
+
+    def _last_part_at(self, name: str, upload_id: str, default: datetime) -> datetime:
+        """When the upload's newest part arrived (`default` when it has none or is gone)."""
+        latest = datetime.min.replace(tzinfo=UTC)
+        with _s3_errors(f"list parts of {name}"):
+            try:
+                pages = self.client.get_paginator("list_parts").paginate(
+                    Bucket=self.bucket, Key=name, UploadId=upload_id
+                )
+                for page in pages:
+                    for part in page.get("Parts", []):
+                        latest = max(latest, part["LastModified"])
+            except ClientError as error:
+                if _code(error) == "NoSuchUpload":
+                    return default  # completed or aborted meanwhile: not ours to count
+                raise
+        return latest
+
+    def _abort_upload(self, name: str, upload_id: str) -> int:
+        """Abort one multipart upload; 1 when this call did it, 0 when it was already gone."""
+        with _s3_errors(f"abort the upload of {name}"):
+            try:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id)
+            except ClientError as error:
+                if _code(error) == "NoSuchUpload":
+                    return 0
+                raise
+        return 1
+
+
+class S3Upload(Upload):
+    """A multipart upload fed part by part, completed only once its bytes passed the check.
+
+    The multipart upload is created with the first part, so an upload that never fills a
+    part costs no request until it is published.
+    """
+
+    def __init__(self, storage: S3Storage, key: str) -> None:
+        super().__init__(key)
+        self._storage = storage
+        self._name = storage.object_key(key)
+        self._buffer = bytearray()
+        self._parts: list[CompletedPartTypeDef] = []
+        self.upload_id: str | None = None
+        self.check = GzipLineCounter()
+
+    @property
+    def parts_sent(self) -> int:
+        return len(self._parts)
+
+    def _write(self, data: bytes | bytearray | memoryview) -> None:
+        self.check.feed(data)
+        self._buffer += data
+        while len(self._buffer) >= (size := self._next_part_size()):
+            part = bytes(memoryview(self._buffer)[:size])  # the one copy a part costs
+            del self._buffer[:size]
+            self._send_part(part)
+
+    def _publish(self, expected_lines: int | None) -> StoredFile:
+        lines = self.check.finish()
+        if expected_lines is not None and lines != expected_lines:
+            raise IncompleteFile(
+                f"{self.key}: the file has {lines} lines where {expected_lines} were written"
+            )
+        if self._buffer or not self._parts:
+            last, self._buffer = bytes(self._buffer), bytearray()
+            self._send_part(last)
+        client, bucket = self._storage.client, self._storage.bucket
+        assert self.upload_id is not None
+        with _s3_errors(f"complete the upload of {self._name}"):
+            client.complete_multipart_upload(
+                Bucket=bucket,
+                Key=self._name,
+                UploadId=self.upload_id,
+                MultipartUpload={"Parts": self._parts},
+            )
+        stored = self._storage.stat(self.key)
+        if stored is None:
+            raise StorageError(f"{self._name} is missing right after its upload completed")
+        return stored
+
+    def _abort(self) -> None:
+        """Abort the multipart upload. A failure here is logged, not raised: abort runs while
+        another error propagates, and the sweep removes whatever is left later."""
+        self._buffer = bytearray()
+        if self.upload_id is None:
+            return
+        try:
+            self._storage._abort_upload(self._name, self.upload_id)
+        except StorageError as error:
+            log.warning("%s; the sweep will abort it later", error)
+
+    def _next_part_size(self) -> int:
+        return self._storage.part_size * (1 + len(self._parts) // PARTS_PER_SIZE_STEP)
+
+    def _send_part(self, body: bytes) -> None:
+        client, bucket = self._storage.client, self._storage.bucket
+        number = len(self._parts) + 1
+        with _s3_errors(f"upload part {number} of {self._name}"):
+            if self.upload_id is None:
+                created = client.create_multipart_upload(
+                    Bucket=bucket, Key=self._name, ContentType=MEDIA_TYPE
+                )
+                self.upload_id = created["UploadId"]
+            sent = client.upload_part(
+                Bucket=bucket,
+                Key=self._name,
+                UploadId=self.upload_id,
+                PartNumber=number,
+                Body=body,
+            )
+        part: CompletedPartTypeDef = {"PartNumber": number, "ETag": sent["ETag"]}
+        if "ChecksumCRC32" in sent:  # the upload was created with a checksum: repeat it
+            part["ChecksumCRC32"] = sent["ChecksumCRC32"]
+        self._parts.append(part)
+
+
+class GzipLineCounter:
+    """Checks a gzip stream fed piece by piece, as `verify_gzip` checks a whole file: every
+    member decompressed (CRCs and lengths checked), lines counted, no trailing garbage.
+
+    `feed` never raises, so a writer is not interrupted mid-stream; the first problem is
+    kept and `finish` raises it as IncompleteFile.
+    """
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.compressed_size = 0
+        self._member: Any = isal_zlib.decompressobj(wbits=_GZIP_WBITS)
+        self._last = b"\n"
+        self._problem: str | None = None
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        if self._problem is not None or not len(data):
+            return
+        self.compressed_size += len(data) if not isinstance(data, memoryview) else data.nbytes
+        try:
+            self._decompress(bytes(data))
+        except _BROKEN as error:
+            self._problem = str(error)
+
+    def finish(self) -> int:
+        """The number of lines: newlines, plus one for a last line without a newline."""
+        if self._problem is None and self.compressed_size == 0:
+            self._problem = "the file is empty"
+        elif self._problem is None and not self._member.eof:
+            self._problem = "it ends in the middle of a member (truncated)"
+        if self._problem is not None:
+            raise IncompleteFile(f"not a complete gzip stream: {self._problem}")
+        return self.lines + (self._last != b"\n")
+
+    def _decompress(self, data: bytes) -> None:
+        while True:
+            if self._member.eof:  # the previous member ended: what follows must be another
+                self._member = isal_zlib.decompressobj(wbits=_GZIP_WBITS)
+            out: bytes = self._member.decompress(data, _CHUNK)
+            if out:
+                self.lines += out.count(b"\n")
+                self._last = out[-1:]
+            if self._member.eof:
+                data = self._member.unused_data
+                if not data:
+                    return
+            else:
+                data = self._member.unconsumed_tail
+                if not data and len(out) < _CHUNK:
+                    return  # all input taken and no output held back
+
+
+def s3_client(settings: Settings) -> S3Client:
+    """A client from the usual AWS variables (credentials, region, profile), with exportd's
+    endpoint and region when set. Presigned URLs are SigV4, which every region and most
+    S3-compatible services accept (botocore would otherwise presign SigV2 in us-east-1).
+    S3-compatible services get path-style addressing: no wildcard DNS for buckets needed."""
+    import boto3
+    from botocore.config import Config
+
+    endpoint = settings.s3_endpoint_url or None
+    config = Config(
+        signature_version="s3v4",
+        retries={"mode": "standard"},
+        s3={"addressing_style": "path" if endpoint else "auto"},
+    )
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint, region_name=settings.s3_region or None, config=config
+    )
+
+
+@contextmanager
+def _s3_errors(action: str) -> Iterator[None]:
+    """Turn botocore's errors into StorageError, saying what exportd was doing."""
+    try:
+        yield
+    except ClientError as error:
+        message = error.response.get("Error", {}).get("Message") or _code(error)
+        raise StorageError(f"S3 refused to {action}: {message}") from error
+    except BotoCoreError as error:
+        raise StorageError(f"cannot {action} on S3: {error}") from error
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
