@@ -34,13 +34,15 @@ def _endpoint(handler: Handler) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         try:
             media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media_type != FORM_TYPE:
+            form: rules.Params = []  # an empty body is an empty form: errors say what is missing
+            if media_type != FORM_TYPE and await request.body():
                 raise rules.OAuthError(
                     "invalid_request",
                     f"Content-Type must be {FORM_TYPE}, got '{media_type or 'none'}'",
                 )
-            async with request.form() as data:
-                form = [(k, v) for k, v in data.multi_items() if isinstance(v, str)]
+            if media_type == FORM_TYPE:
+                async with request.form() as data:
+                    form = [(k, v) for k, v in data.multi_items() if isinstance(v, str)]
             runtime: Runtime = request.app.state.runtime
             authorization = request.headers.get("authorization")
             return await run_in_threadpool(handler, runtime, authorization, form)
