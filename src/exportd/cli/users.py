@@ -20,7 +20,7 @@ def set_password(
 ) -> None:
     """Set the password a user signs in with. Read from standard input when it is not a
     terminal (one line), else asked for twice. Service accounts cannot sign in."""
-    if sys.stdin.isatty():
+    if _from_terminal():
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
@@ -29,3 +29,7 @@ def set_password(
     with open_runtime(ctx) as runtime, runtime.database.write() as connection:
         passwords.set_password(connection, user_gid, password)
     typer.echo(f"password of user {user_gid} set")
+
+
+def _from_terminal() -> bool:
+    return sys.stdin.isatty()
