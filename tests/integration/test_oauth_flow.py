@@ -87,7 +87,10 @@ def test_an_app_gets_a_token_refreshes_it_and_revokes_it(
     assert query_of(callback)["state"] == state
 
     token = client.fetch_token(
-        f"{live_server.url}/-/oauth_token", authorization_response=callback, code_verifier=verifier
+        f"{live_server.url}/-/oauth_token",
+        authorization_response=callback,
+        state=state,
+        code_verifier=verifier,
     )
     assert token["token_type"] == "bearer"
     assert token["expires_in"] == 3600
