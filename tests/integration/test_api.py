@@ -78,7 +78,7 @@ def test_workspaces_list_is_compact_and_full_on_get(client: httpx.Client, world:
         (None, "send your token in an 'Authorization: Bearer <token>' header"),
         ("Basic dXNlcjpwdw==", "the Authorization header must be 'Bearer <token>'"),
         ("Bearer", "the Authorization header must be 'Bearer <token>'"),
-        ("Bearer 2/1/2:nope", "the token is unknown, expired or revoked"),
+        ("Bearer 2/1/2:nope", "Not Authorized: the token is unknown"),
     ],
 )
 def test_missing_or_bad_credentials_are_401(
@@ -91,12 +91,20 @@ def test_missing_or_bad_credentials_are_401(
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("which", ["revoked_token", "expired_token", "gone_token"])
+@pytest.mark.parametrize(
+    ("which", "reason"),
+    [
+        ("revoked_token", "the token has been revoked"),
+        ("expired_token", "the token has expired"),
+        ("gone_token", "the token's user no longer exists"),
+    ],
+)
 def test_revoked_expired_or_deleted_users_tokens_are_401(
-    client: httpx.Client, world: World, which: str
+    client: httpx.Client, world: World, which: str, reason: str
 ) -> None:
     response = client.get("/users/me", headers=auth(getattr(world, which)))
     assert response.status_code == 401
+    assert error_of(response) == f"Not Authorized: {reason}"
 
 
 def test_objects_of_another_organization_do_not_exist_for_the_caller(

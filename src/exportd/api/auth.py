@@ -19,6 +19,7 @@ def authenticate(runtime: Runtime, authorization: str | None) -> int:
         raise NotAuthorized("Not Authorized: the Authorization header must be 'Bearer <token>'")
     with runtime.database.read() as connection:
         found = tokens.user_for_token(connection, token, runtime.clock())
-    if found is None:
-        raise NotAuthorized("Not Authorized: the token is unknown, expired or revoked")
+        if found is None:
+            reason = tokens.why_refused(connection, token, runtime.clock())
+            raise NotAuthorized(f"Not Authorized: {reason}")
     return int(found.gid)

@@ -64,6 +64,22 @@ def user_for_token(connection: Connection, token: str, now: datetime) -> Row[tup
     return connection.execute(query).first()
 
 
+def why_refused(connection: Connection, token: str, now: datetime) -> str:
+    """Why `user_for_token` found no one: the token holder may know which it is."""
+    row = connection.execute(
+        select(access_tokens.c.revoked_at, access_tokens.c.expires_at, users.c.deleted_at)
+        .join(users, users.c.gid == access_tokens.c.user_gid)
+        .where(access_tokens.c.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return "the token is unknown"
+    if row.revoked_at is not None:
+        return "the token has been revoked"
+    if row.expires_at is not None and row.expires_at <= now:
+        return "the token has expired"
+    return "the token's user no longer exists"
+
+
 def revoke_token(connection: Connection, token_gid: int, now: datetime) -> bool:
     """Revoke a token by its gid; False when there was no live token with that gid."""
     result = connection.execute(
