@@ -1,0 +1,193 @@
+"""One attempt at a claimed job: its handler, its heartbeat, and how it ended.
+
+Whoever claimed the job — a thread of the embedded worker pool (`jobs.runner`) or a queue
+engine's task in an `exportd worker` process (`jobs.queue`) — runs it through `Attempt`,
+so leases, progress, retries and hand-backs follow one set of rules wherever jobs run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from enum import StrEnum
+
+from exportd.domain.jobs import ExportJob, RetryDecision, classify, decide, error_reason
+from exportd.jobs.context import Handler, JobContext, JobOutcome
+from exportd.runtime import Runtime
+from exportd.store import jobs as store
+
+log = logging.getLogger("exportd.jobs")
+
+
+class Ending(StrEnum):
+    """How an attempt ended, as far as its worker could tell."""
+
+    FINISHED = "finished"  # the file is published and the job marked finished
+    RETRY = "retry"  # it failed and went back to `pending` for another attempt
+    GAVE_UP = "gave_up"  # it failed and the job is `error`
+    HANDED_BACK = "handed_back"  # released to `pending` unfinished: its worker is stopping
+    LOST = "lost"  # the lease was lost: another worker owns the job, or it ended meanwhile
+
+
+def _never() -> bool:
+    return False
+
+
+class Attempt:
+    """Runs `handler` on a job this worker (`worker_id`) has just claimed.
+
+    A heartbeat thread renews the lease every `lease / 3` and writes progress at most every
+    `progress_interval`; it also hands the job back as soon as `should_stop()` turns true
+    (a queue engine asking its task to stop). `hand_back()` may be called from any thread.
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        handler: Handler,
+        job: ExportJob,
+        worker_id: str,
+        lease: timedelta,
+        *,
+        progress_interval: float = 1.0,
+        should_stop: Callable[[], bool] = _never,
+    ) -> None:
+        self.runtime, self.handler, self.job = runtime, handler, job
+        self.worker_id, self.lease = worker_id, lease
+        self.progress_interval = progress_interval
+        self.should_stop = should_stop
+        self.cancelled = threading.Event()  # the handler should stop writing
+        self._ended = threading.Event()  # stops the heartbeat
+        self._lock = threading.Lock()
+        self.progress = job.progress_objects
+        self._lost = False  # the lease was lost: another worker owns the job now
+        self._handed_back = False  # released to `pending` by hand_back()
+        self._settled = False  # its outcome is being recorded: too late to hand it back
+
+    def report_progress(self, objects: int) -> None:
+        self.progress = objects
+
+    def run(self) -> Ending:
+        """Run the handler with heartbeats and record its outcome.
+
+        Database errors while recording propagate: the lease then expires and another
+        attempt follows, as after a crash.
+        """
+        job = self.job
+        heartbeat = threading.Thread(
+            target=self._heartbeat, name=f"exportd-heartbeat-{job.gid}", daemon=True
+        )
+        heartbeat.start()
+        log.info(
+            "export %s (%s) started by %s, attempt %d of %d",
+            job.gid,
+            job.kind,
+            self.worker_id,
+            job.attempts,
+            job.max_attempts,
+        )
+        context = JobContext(job, self.runtime, self.report_progress, self.cancelled)
+        outcome: JobOutcome | None = None
+        error: Exception | None = None
+        try:
+            outcome = self.handler(context)
+        except Exception as raised:
+            error = raised
+        finally:
+            self._ended.set()
+            heartbeat.join()
+        return self._record(outcome, error)
+
+    def hand_back(self) -> bool:
+        """Release the job to `pending` without counting the attempt, unless its outcome
+        is already being recorded; True if this call released it."""
+        with self._lock:
+            if self._handed_back or self._lost or self._settled:
+                return False
+            self._handed_back = True
+        self.cancelled.set()
+        self._ended.set()
+        gid = self.job.gid
+        try:
+            released = store.release(self.runtime.database, gid, self.worker_id)
+        except Exception:
+            log.exception("export %s: handing it back failed; its lease will expire", gid)
+            return False
+        if released:
+            log.info("export %s handed back to pending (worker stopping)", gid)
+        return released
+
+    def _record(self, outcome: JobOutcome | None, error: Exception | None) -> Ending:
+        """Write the attempt's outcome, unless the job is no longer this worker's."""
+        job, database = self.job, self.runtime.database
+        with self._lock:
+            self._settled = not (self._handed_back or self._lost)
+        if self._handed_back:
+            log.info("export %s: the handler of its handed-back attempt has ended", job.gid)
+            return Ending.HANDED_BACK
+        if self._lost:
+            log.warning("export %s: attempt ended after its lease was lost; dropped", job.gid)
+            return Ending.LOST
+        now = self.runtime.clock()
+        if error is None:
+            assert outcome is not None
+            if store.finish(
+                database,
+                job.gid,
+                self.worker_id,
+                now,
+                outcome.file_key,
+                outcome.file_size,
+                outcome.line_count,
+                progress_objects=self.progress,
+            ):
+                log.info("export %s finished: %d lines", job.gid, outcome.line_count)
+                return Ending.FINISHED
+            log.warning("export %s: lease lost before finishing; result dropped", job.gid)
+            return Ending.LOST
+        decision = decide(classify(error), job.attempts, job.max_attempts)
+        reason = error_reason(error, job.attempts, job.max_attempts)
+        retry = decision is RetryDecision.RETRY
+        if not store.fail(database, job.gid, self.worker_id, reason, retry=retry):
+            log.warning("export %s failed after its lease was lost: %s", job.gid, reason)
+            return Ending.LOST
+        outcome_text = "will be retried" if retry else "gave up"
+        log.error("export %s failed, %s: %s", job.gid, outcome_text, reason, exc_info=error)
+        return Ending.RETRY if retry else Ending.GAVE_UP
+
+    def _heartbeat(self) -> None:
+        """Renew the lease every lease/3, write new progress when there is some, and hand
+        the job back when asked to stop."""
+        renew_every = self.lease.total_seconds() / 3
+        tick = min(renew_every, self.progress_interval)
+        last_renewal, written = time.monotonic(), self.progress
+        gid = self.job.gid
+        while not self._ended.wait(tick):
+            if self.should_stop():
+                self.hand_back()
+                return
+            progress = self.progress
+            if progress == written and time.monotonic() - last_renewal < renew_every:
+                continue
+            try:
+                held = store.heartbeat(
+                    self.runtime.database,
+                    gid,
+                    self.worker_id,
+                    self.runtime.clock(),
+                    self.lease,
+                    progress,
+                )
+            except Exception:
+                log.exception("export %s: heartbeat failed; trying again", gid)
+                continue
+            if not held:
+                with self._lock:
+                    self._lost = not self._handed_back
+                self.cancelled.set()
+                log.warning("export %s: lease lost; stopping this attempt", gid)
+                return
+            last_renewal, written = time.monotonic(), progress
