@@ -103,13 +103,15 @@ def claim(
     lease: timedelta,
     *,
     kinds: Collection[str] | None = None,
+    gid: int | None = None,
 ) -> ExportJob | None:
     """Take the oldest job that is pending, or started with an expired lease, and hold it.
 
     Taking it counts an attempt and starts a lease of `lease` from `now`. A stalled job
     (its lease expired: its worker vanished) with no attempts left is marked `error` on the
     way instead, and the search goes on. `kinds` limits the search to the kinds the caller
-    can run. Returns the job as claimed, or None when there is nothing to do.
+    can run; `gid` to one job (a queue engine's message names the job it is about).
+    Returns the job as claimed, or None when there is nothing to do.
     """
     claimable = or_(
         exports.c.state == State.PENDING.value,
@@ -124,6 +126,8 @@ def claim(
     )
     if kinds is not None:
         query = query.where(exports.c.kind.in_(list(kinds)))
+    if gid is not None:
+        query = query.where(exports.c.gid == gid)
     seen: list[int] = []
     with database.write() as connection:
         while True:
