@@ -10,7 +10,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,6 +64,21 @@ class Settings(BaseSettings):
     job_lease: int = Field(
         default=30, ge=1, description="Seconds a worker holds a job between heartbeats."
     )
+    queue: Literal["embedded", "procrastinate"] = Field(
+        default="embedded",
+        description="How new exports reach workers: `embedded` (workers poll the database; "
+        "no broker) or `procrastinate` (a job queue on the same PostgreSQL, for `exportd "
+        "worker` processes).",
+    )
+    worker_concurrency: int = Field(
+        default=1, ge=1, description="Exports one `exportd worker` process runs at once."
+    )
+    stop_timeout: float = Field(
+        default=20.0,
+        ge=0,
+        description="Seconds running exports get to finish on SIGTERM before they are "
+        "handed back to be run again.",
+    )
     download_url_ttl: int = Field(
         default=3600, ge=1, description="Seconds a download link stays valid (O4)."
     )
@@ -101,7 +116,12 @@ class Settings(BaseSettings):
             updates["public_url"] = f"http://{settings.host}:{settings.port}"
         if not settings.secret_key.get_secret_value():
             updates["secret_key"] = SecretStr(_stored_secret_key(home))
-        return settings.model_copy(update=updates)
+        loaded = settings.model_copy(update=updates)
+        if loaded.queue == "procrastinate" and loaded.is_sqlite:
+            raise ConfigurationError(
+                "EXPORTD_QUEUE=procrastinate needs PostgreSQL: set EXPORTD_DATABASE_URL"
+            )
+        return loaded
 
     @property
     def is_sqlite(self) -> bool:

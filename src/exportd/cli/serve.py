@@ -20,9 +20,6 @@ from exportd.jobs.handlers import HANDLERS
 from exportd.jobs.maintenance import Maintenance
 from exportd.runtime import Runtime
 
-STOP_TIMEOUT = 20.0
-"""Seconds running exports get to finish on SIGTERM before they are handed back."""
-
 
 def serve(
     ctx: typer.Context,
@@ -77,7 +74,7 @@ def serve(
 def background_work(runtime: Runtime) -> Iterator[None]:
     """Export workers (unless `workers` is 0) and housekeeping, for as long as the block runs.
 
-    On the way out, running exports get `STOP_TIMEOUT` seconds to finish, then are handed
+    On the way out, running exports get `stop_timeout` seconds to finish, then are handed
     back to be run again by whichever worker claims them next.
     """
     settings = runtime.settings
@@ -94,6 +91,6 @@ def background_work(runtime: Runtime) -> Iterator[None]:
     finally:
         maintenance.stop()
         if pool is not None:
-            handed_back = pool.stop(timeout=STOP_TIMEOUT)
+            handed_back = pool.stop(timeout=settings.stop_timeout)
             if handed_back:
                 logging.getLogger("exportd").info("handed back exports %s", handed_back)
