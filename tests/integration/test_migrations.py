@@ -15,7 +15,8 @@ from exportd.store.schema import metadata, stories, workspaces
 
 def test_upgrade_builds_the_declared_schema(runtime: Runtime) -> None:
     with runtime.database.read() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_name": migrate.include_name}
+        context = MigrationContext.configure(connection, opts=options)
         assert compare_metadata(context, metadata) == []
         assert set(inspect(connection).get_table_names()) >= set(metadata.tables)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
@@ -12,6 +13,12 @@ from exportd.store.database import Database
 
 SCRIPT_LOCATION = "exportd.store:migrations"
 _PG_LOCK_KEY = 0x6578706F7274  # "export": one migrator at a time across processes
+
+
+def include_name(name: str | None, type_: NameFilterType, _parents: NameFilterParentNames) -> bool:
+    """Whether a database object is exportd's to compare with `schema.metadata`: not
+    procrastinate's tables (migration 0005 creates them from procrastinate's own SQL)."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
 
 
 def _config(connection: Connection | None = None) -> Config:

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from exportd.store.migrate import include_name
 from exportd.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
@@ -13,6 +14,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=True,  # SQLite alters tables by copying them; Alembic's batch mode does it
     compare_type=True,
+    include_name=include_name,
 )
 with context.begin_transaction():
     context.run_migrations()
