@@ -42,6 +42,7 @@ def create_organization_export(call: Call) -> Reply:
             parameters={},
             now=runtime.clock(),
         )
+        runtime.job_created(connection, job.gid)
     runtime.job_enqueued()
     return Reply(_shape(runtime, job, caller.organization_name), status=201)
 

@@ -53,6 +53,7 @@ def create_resource_export(call: Call) -> Reply:
                 parameters=request.to_parameters(),
                 now=runtime.clock(),
             )
+            runtime.job_created(connection, job.gid)
     except IntegrityError as error:
         # Two requests raced past the check above; the database's unique index (R9) let
         # only one of them in.
