@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from exportd.cli import accounts, apps, data, db, seed, serve, users
+from exportd.cli import accounts, apps, data, db, seed, serve, users, worker
 from exportd.cli.common import Overrides
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.command("seed")(seed.seed)
 app.command("import")(data.import_file)
 app.command("dump")(data.dump)

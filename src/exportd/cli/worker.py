@@ -1,0 +1,71 @@
+"""`exportd worker`: a process that runs export jobs and serves no API.
+
+With `EXPORTD_QUEUE=procrastinate` it is a procrastinate worker (`jobs.queue.worker`): run
+as many as the exports need, on any machines that reach the database and the storage.
+With the embedded queue it runs the same worker threads `serve` would, polling the
+`exports` table, for a machine that keeps its API processes free of exports.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from exportd.cli.common import load_settings
+from exportd.jobs import WorkerPool
+from exportd.jobs.handlers import HANDLERS
+from exportd.runtime import Runtime
+
+
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Exports run at once (env EXPORTD_WORKER_CONCURRENCY).", min=1),
+    ] = None,
+) -> None:
+    """Run export jobs until SIGTERM or Ctrl-C; running exports then get EXPORTD_STOP_TIMEOUT
+    seconds to finish, and are handed back to another worker if they do not."""
+    settings = load_settings(ctx, worker_concurrency=concurrency)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    if settings.log_level.lower() != "debug":  # it logs every task, sweeps included
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    runtime = Runtime.open(settings)
+    try:
+        runtime.migrate()
+        if settings.queue == "procrastinate":
+            from exportd.jobs.queue import worker as queue_worker
+
+            queue_worker.run(runtime, HANDLERS)
+        else:
+            _poll(runtime)
+    finally:
+        runtime.close()
+
+
+def _poll(runtime: Runtime) -> None:
+    """The embedded worker pool, until a stop signal."""
+    settings = runtime.settings
+    pool = WorkerPool(
+        runtime,
+        HANDLERS,
+        workers=settings.worker_concurrency,
+        lease=timedelta(seconds=settings.job_lease),
+    )
+    stopping = threading.Event()
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: stopping.set())
+    pool.start()
+    while not stopping.wait(1.0):
+        pass
+    handed_back = pool.stop(timeout=settings.stop_timeout)
+    if handed_back:
+        logging.getLogger("exportd").info("handed back exports %s", handed_back)
