@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 
 from sqlalchemy import Connection
 
-from exportd.domain.projection import project
+from exportd.domain.projection import FieldTree, project
 from exportd.domain.resource_exports import ExportPart, ResourceExportRequest
-from exportd.exports import structure, work
+from exportd.exports import structure, task_shapes, work
 from exportd.exports.context import Export, Pages
 from exportd.exports.embedded import embed_children
 from exportd.exports.reader import BATCH_SIZE
@@ -24,25 +24,26 @@ from exportd.exports.shapes import DEFAULT_PERMALINK_BASE, Obj
 from exportd.store.resource_exports import Condition, filter_conditions
 
 
-def _tasks(export: Export, where: list[Condition]) -> Pages:
-    return work.task_pages(export, *where)
+def _tasks(export: Export, where: list[Condition], tree: FieldTree) -> Pages:
+    """Tasks, reading only the relations the part's fields show."""
+    return work.task_pages(export, *where, relations=task_shapes.relations_for(tree))
 
 
-def _teams(export: Export, where: list[Condition]) -> Pages:
+def _teams(export: Export, where: list[Condition], tree: FieldTree) -> Pages:
     return structure.team_pages(export, *where)
 
 
-def _messages(export: Export, where: list[Condition]) -> Pages:
+def _messages(export: Export, where: list[Condition], tree: FieldTree) -> Pages:
     """Default messages and every status update, all as seed 002's `message`."""
     return work.message_pages(export, *where, every_status_update=True, children=False)
 
 
-PAGES: dict[str, Callable[[Export, list[Condition]], Pages]] = {
+PAGES: dict[str, Callable[[Export, list[Condition], FieldTree], Pages]] = {
     "task": _tasks,
     "team": _teams,
     "message": _messages,
 }
-"""How each resource type's objects are read, given its filters as conditions."""
+"""How each resource type's objects are read, given its filters as conditions and its fields."""
 
 WITH_CHILDREN = frozenset({"task", "message"})
 """Types whose objects carry their own stories and attachments."""
@@ -74,7 +75,7 @@ def part_pages(export: Export, part: ExportPart) -> Pages:
     """The objects of one part, page by page, shaped and cut to its fields."""
     tree = part.field_tree()
     where = filter_conditions(part.resource_type, part.filters)
-    for page in PAGES[part.resource_type](export, where):
+    for page in PAGES[part.resource_type](export, where, tree):
         if part.resource_type in WITH_CHILDREN:
             embed_children(
                 export,

@@ -7,7 +7,7 @@ by no user in particular.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,31 @@ class TaskLinks:
     memberships: Sequence[tuple[int, int | None]] = ()
     values: Sequence[Any] = ()
     num_subtasks: int = 0
+
+
+RELATIONS = tuple(TaskLinks.__dataclass_fields__)
+"""Every relation a task's page can read, as named in `TaskLinks`."""
+
+RELATIONS_OF_FIELD: dict[str, tuple[str, ...]] = {
+    "followers": ("followers",),
+    "hearts": ("likes",),
+    "likes": ("likes",),
+    "num_hearts": ("likes",),
+    "num_likes": ("likes",),
+    "tags": ("tags",),
+    "dependencies": ("dependencies",),
+    "dependents": ("dependents",),
+    "memberships": ("memberships",),
+    "projects": ("memberships",),
+    "custom_fields": ("values",),
+    "num_subtasks": ("num_subtasks",),
+}
+"""The relations a task's top-level field is made from; other fields need none."""
+
+
+def relations_for(fields: Iterable[str]) -> frozenset[str]:
+    """The relations a task's page must read to show `fields`."""
+    return frozenset(name for field in fields for name in RELATIONS_OF_FIELD.get(field, ()))
 
 
 def status_update_subtype(parent_type: str) -> str:
