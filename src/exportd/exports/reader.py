@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ARRAY,
     BigInteger,
@@ -80,10 +81,13 @@ class Reader:
         self.dialect = connection.dialect.name
 
     def among(self, column: ColumnElement[int], gids: list[int]) -> ColumnElement[bool]:
-        """`column IN gids`; on PostgreSQL one array parameter (`= ANY(…)`), not thousands."""
+        """`column IN gids` with one parameter, not thousands: an array on PostgreSQL
+        (`= ANY(…)`), a JSON array read by `json_each` on SQLite. The statement's text is
+        then the same for every page, so it is compiled once and not per page."""
         if self.dialect == "postgresql":
             return column == any_(bindparam(None, gids, type_=ARRAY(BigInteger)))
-        return column.in_(gids)
+        listed = func.json_each(bindparam(None, orjson.dumps(gids).decode(), type_=String))
+        return column.in_(select(listed.table_valued("value").c.value))
 
     def columns(self, table: Table) -> list[ColumnElement[Any]]:
         """Every column of `table`, timestamps and dates as the API's text, made by the store.
