@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -115,49 +116,45 @@ def bearer(seeded: SeedResult) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    schema = _postgres_schema()
-    database_url = next(schema)
-    root = tmp_path_factory.mktemp("deployment")
-    home = root / "exportd-data"
-    try:
-        with S3Server() as s3:
-            client = s3.client()
-            bucket = f"exportd-{uuid.uuid4().hex[:16]}"
-            client.create_bucket(Bucket=bucket)
-            settings = Settings.load(home=home, database_url=database_url)
-            database = Database(settings.database_url)
-            migrate.upgrade(database)
-            deployment = Deployment(
-                home=home,
-                env={
-                    "EXPORTD_DATABASE_URL": database_url,
-                    "EXPORTD_QUEUE": "procrastinate",
-                    "EXPORTD_STORAGE_URL": f"s3://{bucket}/{PREFIX}",
-                    "EXPORTD_JOB_LEASE": str(LEASE),
-                    **s3.environment(),
-                },
-                database=database,
-                storage=S3Storage(bucket, PREFIX, client),
-                small=[seed_organization(database, spec) for spec in SMALL],
-                large=seed_organization(database, LARGE),
-            )
-            try:
-                for node in (1, 2):
-                    quiet = {"EXPORTD_NODE_ID": str(node), "EXPORTD_LOG_LEVEL": "warning"}
-                    api = Server(home, "--workers", "0", env={**deployment.env, **quiet})
-                    deployment.apis.append(api)
-                deployment.start_worker()
-                deployment.start_worker()
-                for api in deployment.apis:
-                    api.wait_until_ready()
-                deployment.wait_for_workers(2)
-                yield deployment
-            finally:
-                for process in [*deployment.workers, *deployment.apis]:
-                    process.stop()
-                database.dispose()
-    finally:
-        schema.close()  # drops the schema
+    home = tmp_path_factory.mktemp("deployment") / "exportd-data"
+    with contextmanager(_postgres_schema)() as database_url, S3Server() as s3:
+        client = s3.client()
+        bucket = f"exportd-{uuid.uuid4().hex[:16]}"
+        client.create_bucket(Bucket=bucket)
+        settings = Settings.load(home=home, database_url=database_url)
+        database = Database(settings.database_url)
+        migrate.upgrade(database)
+        deployment = Deployment(
+            home=home,
+            env={
+                "EXPORTD_DATABASE_URL": database_url,
+                "EXPORTD_QUEUE": "procrastinate",
+                "EXPORTD_STORAGE_URL": f"s3://{bucket}/{PREFIX}",
+                "EXPORTD_JOB_LEASE": str(LEASE),
+                **s3.environment(),
+            },
+            database=database,
+            storage=S3Storage(bucket, PREFIX, client),
+            small=[seed_organization(database, spec) for spec in SMALL],
+            large=seed_organization(database, LARGE),
+        )
+        try:
+            for node in (1, 2):
+                quiet = {"EXPORTD_NODE_ID": str(node), "EXPORTD_LOG_LEVEL": "warning"}
+                api = Server(home, "--workers", "0", env={**deployment.env, **quiet})
+                deployment.apis.append(api)
+            deployment.start_worker()
+            deployment.start_worker()
+            for api in deployment.apis:
+                api.wait_until_ready()
+            deployment.wait_for_workers(2)
+            yield deployment
+        finally:
+            for worker in deployment.workers:
+                worker.stop()
+            for api in deployment.apis:
+                api.stop()
+            database.dispose()
 
 
 # -- what the API says, and what the engine says the files must hold --------------------
