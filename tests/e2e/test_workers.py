@@ -316,7 +316,6 @@ def test_sigterm_hands_the_export_back_or_finishes_it(deployment: Deployment) ->
         worker.terminate()
         assert worker.wait() == 0, worker.output
     handing_back = deployment.start_worker(EXPORTD_STOP_TIMEOUT="0")
-    deployment.wait_for_workers(1)
     seeded = deployment.large
     gid = request_organization_export(deployment, 0, seeded)
     assert owner_pid(running_on(deployment, gid).lease_owner) == handing_back.pid
