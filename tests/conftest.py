@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from exportd.jobs import WorkerPool
+from exportd.jobs.handlers import HANDLERS
 from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.store import migrate
@@ -143,3 +145,13 @@ def _session_server() -> Iterator[LiveServer]:
 def live_server(_session_server: LiveServer, runtime: Runtime) -> LiveServer:
     """The API over real HTTP on loopback, backed by the test's store."""
     return _session_server.use(runtime)
+
+
+@pytest.fixture
+def workers(runtime: Runtime) -> Iterator[WorkerPool]:
+    """One embedded export worker on the test's store, woken as soon as a job is created."""
+    pool = WorkerPool(runtime, HANDLERS, workers=1, poll_interval=0.05)
+    runtime.job_enqueued = pool.wake
+    pool.start()
+    yield pool
+    pool.stop(timeout=10)

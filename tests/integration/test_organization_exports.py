@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +21,6 @@ from exportd.datagen.spec import SeedResult, SeedSpec
 from exportd.exports.organization import organization_objects
 from exportd.exports.reader import snapshot
 from exportd.jobs import WorkerPool
-from exportd.jobs.handlers import HANDLERS
 from exportd.jobs.maintenance import sweep_once
 from exportd.runtime import Runtime
 from exportd.store.schema import metadata
@@ -37,15 +35,6 @@ SMALL = SeedSpec(
 @pytest.fixture
 def seeded(runtime: Runtime) -> SeedResult:
     return seed_organization(runtime.database, SMALL)
-
-
-@pytest.fixture
-def workers(runtime: Runtime) -> Iterator[WorkerPool]:
-    pool = WorkerPool(runtime, HANDLERS, workers=1, poll_interval=0.05)
-    runtime.job_enqueued = pool.wake
-    pool.start()
-    yield pool
-    pool.stop(timeout=10)
 
 
 def exports_api(server: LiveServer, token: str) -> Any:

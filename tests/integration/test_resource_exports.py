@@ -6,7 +6,6 @@ import gzip
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +20,6 @@ from exportd.clock import FrozenClock
 from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedResult, SeedSpec
 from exportd.jobs import WorkerPool
-from exportd.jobs.handlers import HANDLERS
 from exportd.jobs.maintenance import sweep_once
 from exportd.runtime import Runtime
 from exportd.store.schema import exports, tasks, workspaces
@@ -36,15 +34,6 @@ SMALL = SeedSpec(
 @pytest.fixture
 def seeded(runtime: Runtime) -> SeedResult:
     return seed_organization(runtime.database, SMALL)
-
-
-@pytest.fixture
-def workers(runtime: Runtime) -> Iterator[WorkerPool]:
-    pool = WorkerPool(runtime, HANDLERS, workers=1, poll_interval=0.05)
-    runtime.job_enqueued = pool.wake
-    pool.start()
-    yield pool
-    pool.stop(timeout=10)
 
 
 def client(server: LiveServer, token: str) -> asana.ApiClient:
