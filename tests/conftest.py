@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -133,6 +134,15 @@ class LiveServer:
     @property
     def api(self) -> str:
         return f"{self.url}/api/1.0"
+
+    def sdk(self, token: str) -> Any:
+        """An official Asana SDK client for this server, unchanged but for its host."""
+        import asana
+
+        configuration = asana.Configuration()
+        configuration.host = self.api
+        configuration.access_token = token
+        return asana.ApiClient(configuration)
 
 
 @pytest.fixture(scope="session")

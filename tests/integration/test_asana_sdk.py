@@ -11,20 +11,13 @@ from tests.conftest import LiveServer
 from tests.integration.world import World, build_world
 
 
-def sdk_client(server: LiveServer, token: str) -> asana.ApiClient:
-    configuration = asana.Configuration()
-    configuration.host = server.api
-    configuration.access_token = token
-    return asana.ApiClient(configuration)
-
-
 @pytest.fixture
 def world(runtime: Runtime) -> World:
     return build_world(runtime)
 
 
 def test_users_and_workspaces_through_the_sdk(live_server: LiveServer, world: World) -> None:
-    client = sdk_client(live_server, world.member_token)
+    client = live_server.sdk(world.member_token)
     me = asana.UsersApi(client).get_user("me", {"opt_fields": "name,email,workspaces.name"})
     assert me["gid"] == str(world.member)
     assert me["name"] == "Mel"
@@ -38,7 +31,7 @@ def test_users_and_workspaces_through_the_sdk(live_server: LiveServer, world: Wo
 
 
 def test_the_sdk_sees_our_errors(live_server: LiveServer, world: World) -> None:
-    client = sdk_client(live_server, world.outsider_token)
+    client = live_server.sdk(world.outsider_token)
     with pytest.raises(ApiException) as raised:
         asana.WorkspacesApi(client).get_workspace(str(world.acme), {})
     assert raised.value.status == 404

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -27,13 +26,6 @@ from tests.integration.oauth_support import (
 @pytest.fixture
 def o(runtime: Runtime) -> OAuthWorld:
     return build_oauth_world(runtime)
-
-
-@pytest.fixture
-def browser(live_server: LiveServer) -> Iterator[Browser]:
-    browser = Browser(live_server.url)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture

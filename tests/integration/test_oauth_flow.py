@@ -29,20 +29,6 @@ def o(runtime: Runtime) -> OAuthWorld:
 
 
 @pytest.fixture
-def browser(live_server: LiveServer) -> Iterator[Browser]:
-    browser = Browser(live_server.url)
-    yield browser
-    browser.close()
-
-
-def sdk(server: LiveServer, token: str) -> asana.ApiClient:
-    configuration = asana.Configuration()
-    configuration.host = server.api
-    configuration.access_token = token
-    return asana.ApiClient(configuration)
-
-
-@pytest.fixture
 def app_client(o: OAuthWorld) -> Iterator[Callable[..., OAuth2Session]]:
     """The app's OAuth client (Authlib over requests), closed after the test."""
     made: list[OAuth2Session] = []
@@ -100,7 +86,7 @@ def test_an_app_gets_a_token_refreshes_it_and_revokes_it(
         "name": "Mel",
         "email": "mel@x.example",
     }
-    me = asana.UsersApi(sdk(live_server, token["access_token"])).get_user("me", {})
+    me = asana.UsersApi(live_server.sdk(token["access_token"])).get_user("me", {})
     assert me["gid"] == str(o.world.member)  # the user behind the token, never more
     assert sorted(w["name"] for w in me["workspaces"]) == ["Acme", "Globex"]
 
@@ -109,7 +95,7 @@ def test_an_app_gets_a_token_refreshes_it_and_revokes_it(
     )
     assert refreshed["access_token"] != token["access_token"]
     assert refreshed["data"]["gid"] == str(o.world.member)
-    again = asana.UsersApi(sdk(live_server, refreshed["access_token"])).get_user("me", {})
+    again = asana.UsersApi(live_server.sdk(refreshed["access_token"])).get_user("me", {})
     assert again["name"] == "Mel"
 
     revoked = client.revoke_token(
@@ -120,7 +106,7 @@ def test_an_app_gets_a_token_refreshes_it_and_revokes_it(
     assert revoked.status_code == 200
     for access_token in (token["access_token"], refreshed["access_token"]):
         with pytest.raises(ApiException) as refused:
-            asana.UsersApi(sdk(live_server, access_token)).get_user("me", {})
+            asana.UsersApi(live_server.sdk(access_token)).get_user("me", {})
         assert refused.value.status == 401
     with pytest.raises(OAuthError, match="invalid_grant: refresh_token: has been revoked"):
         client.refresh_token(

@@ -3,7 +3,6 @@ name the problem, and a refused request issues and revokes nothing (except a reu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -35,13 +34,6 @@ def clock(runtime: Runtime) -> FrozenClock:
 @pytest.fixture
 def o(runtime: Runtime, clock: FrozenClock) -> OAuthWorld:
     return build_oauth_world(runtime)
-
-
-@pytest.fixture
-def browser(live_server: LiveServer) -> Iterator[Browser]:
-    browser = Browser(live_server.url)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture

@@ -38,10 +38,7 @@ def seeded(runtime: Runtime) -> SeedResult:
 
 
 def exports_api(server: LiveServer, token: str) -> Any:
-    configuration = asana.Configuration()
-    configuration.host = server.api
-    configuration.access_token = token
-    return asana.OrganizationExportsApi(asana.ApiClient(configuration))
+    return asana.OrganizationExportsApi(server.sdk(token))
 
 
 def request_export(api: Any, organization_gid: int) -> dict[str, Any]:

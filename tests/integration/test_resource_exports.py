@@ -36,13 +36,6 @@ def seeded(runtime: Runtime) -> SeedResult:
     return seed_organization(runtime.database, SMALL)
 
 
-def client(server: LiveServer, token: str) -> asana.ApiClient:
-    configuration = asana.Configuration()
-    configuration.host = server.api
-    configuration.access_token = token
-    return asana.ApiClient(configuration)
-
-
 def request(api_client: asana.ApiClient, workspace: int, *parts: dict[str, Any]) -> dict[str, Any]:
     body = {"data": {"workspace": str(workspace), "export_request_parameters": list(parts)}}
     job: dict[str, Any] = asana.ExportsApi(api_client).create_resource_export(body)
@@ -70,7 +63,7 @@ def lines_of(job: dict[str, Any]) -> list[dict[str, Any]]:
 def test_every_resource_type_through_the_sdk(
     live_server: LiveServer, runtime: Runtime, seeded: SeedResult, workers: WorkerPool
 ) -> None:
-    sdk = client(live_server, seeded.service_account_token)
+    sdk = live_server.sdk(seeded.service_account_token)
     job = request(
         sdk,
         seeded.organization_gid,
@@ -105,7 +98,7 @@ def test_every_resource_type_through_the_sdk(
 def test_fields_and_filters_through_the_sdk(
     live_server: LiveServer, runtime: Runtime, seeded: SeedResult, workers: WorkerPool
 ) -> None:
-    sdk = client(live_server, seeded.service_account_token)
+    sdk = live_server.sdk(seeded.service_account_token)
     member = str(seeded.member_gid)
     job = request(
         sdk,
@@ -135,12 +128,12 @@ def test_fields_and_filters_through_the_sdk(
 def test_jobs_are_seen_only_by_their_creator(
     live_server: LiveServer, runtime: Runtime, seeded: SeedResult
 ) -> None:
-    sdk = client(live_server, seeded.service_account_token)
+    sdk = live_server.sdk(seeded.service_account_token)
     job = request(sdk, seeded.organization_gid, {"resource_type": "team"})
     assert asana.JobsApi(sdk).get_job(job["gid"], {})["status"] == "not_started"
     for token in (seeded.member_token, seeded.other_service_account_token):
         with pytest.raises(ApiException) as raised:
-            asana.JobsApi(client(live_server, token)).get_job(job["gid"], {})
+            asana.JobsApi(live_server.sdk(token)).get_job(job["gid"], {})
         assert raised.value.status == 404
 
 
@@ -195,7 +188,7 @@ def test_who_may_export_resources(
     live_server: LiveServer, seeded: SeedResult, who: str, status: int, message: str
 ) -> None:
     with pytest.raises(ApiException) as raised:
-        request(client(live_server, getattr(seeded, who)), seeded.organization_gid,
+        request(live_server.sdk(getattr(seeded, who)), seeded.organization_gid,
                 {"resource_type": "task"})  # fmt: skip
     assert raised.value.status == status
     assert message in orjson.loads(raised.value.body)["errors"][0]["message"]
@@ -211,7 +204,7 @@ def test_organizations_without_compliance_or_enterprise_plus_are_refused(
             .values(add_ons=[], plan="enterprise")
         )
     with pytest.raises(ApiException) as raised:
-        request(client(live_server, seeded.service_account_token), seeded.organization_gid,
+        request(live_server.sdk(seeded.service_account_token), seeded.organization_gid,
                 {"resource_type": "task"})  # fmt: skip
     assert raised.value.status == 403
     assert b"Compliance Management" in raised.value.body
@@ -270,7 +263,7 @@ def test_bad_requests_are_400_name_the_problem_and_create_nothing(
 def test_files_expire_thirty_days_after_completion(
     live_server: LiveServer, runtime: Runtime, seeded: SeedResult, workers: WorkerPool
 ) -> None:
-    sdk = client(live_server, seeded.service_account_token)
+    sdk = live_server.sdk(seeded.service_account_token)
     done = wait(sdk, request(sdk, seeded.organization_gid, {"resource_type": "team"})["gid"])
     assert done["new_resource_export"]["download_url"]
     runtime.clock = FrozenClock(runtime.clock() + timedelta(days=30, seconds=1))
@@ -283,7 +276,7 @@ def test_files_expire_thirty_days_after_completion(
 def test_opt_fields_on_jobs(
     live_server: LiveServer, seeded: SeedResult, workers: WorkerPool
 ) -> None:
-    sdk = client(live_server, seeded.service_account_token)
+    sdk = live_server.sdk(seeded.service_account_token)
     job = request(sdk, seeded.organization_gid, {"resource_type": "team"})
     shown = httpx.get(
         f"{live_server.api}/jobs/{job['gid']}?opt_fields=status,new_resource_export.created_at",
