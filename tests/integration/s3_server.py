@@ -37,30 +37,54 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class S3Server:
-    """moto's S3 behind `PresignedUrlCheck`, served from a thread; a context manager."""
+    """moto's S3 behind `PresignedUrlCheck`, served from a thread; a context manager.
+
+    `stop()` and `start()` take the server off the network and bring it back on the same
+    port with its buckets and multipart uploads intact: an outage, as its clients see one.
+    """
 
     def __init__(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         moto = DomainDispatcherApplication(create_backend_app)
         self.presigned = PresignedUrlCheck(moto, {ACCESS_KEY: SECRET_KEY})
-        self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", 0, self.presigned, threaded=True, request_handler=MotoRequestHandler
-        )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._port = 0
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> S3Server:
-        self._thread.start()
+        self.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Serve (again, on the same port when it served before)."""
+        assert self._server is None, "already serving"
+        server = make_server(
+            "127.0.0.1",
+            self._port,
+            self.presigned,
+            threaded=True,
+            request_handler=MotoRequestHandler,
+        )
+        self._server, self._port = server, server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Close the listening socket: connections are refused until `start()`."""
+        if self._server is None:
+            return
         self._server.shutdown()
+        assert self._thread is not None
         self._thread.join(timeout=10)
         self._server.server_close()
+        self._server = self._thread = None
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://127.0.0.1:{self._port}"
 
     def client(self) -> Any:
         """A boto3 client signing with the credentials the check knows."""
