@@ -16,6 +16,7 @@ class Worker:
     def __init__(self, home: Path, log: Path, *args: str, env: dict[str, str]) -> None:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("EXPORTD_")}
         environment.update(env)
+        self.env = environment
         self.log = log
         with log.open("w") as output:
             self.process = subprocess.Popen(
