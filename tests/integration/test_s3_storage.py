@@ -1,5 +1,6 @@
 """The S3 backend against a local S3-compatible server over HTTP on loopback: atomic, checked
-publication; parts sent as they fill; presigned downloads; sweeping abandoned uploads."""
+publication; parts sent as they fill; presigned downloads; sweeping abandoned uploads; joining
+published files."""
 
 from __future__ import annotations
 
@@ -572,3 +573,113 @@ def test_an_organization_export_goes_to_s3_and_downloads_through_a_presigned_url
     sweep_once(runtime)  # R10: retention deletes the object
     assert objects(storage) == []
     assert api.get_organization_export(gid, {})["download_url"] is None
+
+
+def _publish(storage: S3Storage, key: str, data: bytes) -> None:
+    with storage.start_upload(key) as upload:
+        upload.write(data)
+        upload.publish()
+
+
+def _shards(storage: S3Storage, sizes: list[int]) -> tuple[list[str], list[bytes]]:
+    """Published gzip files holding `sizes` random bytes each (stored blocks: they do not
+    compress, so a file is as large as asked)."""
+    raws = [os.urandom(size) for size in sizes]
+    keys = [f"exports/shard-{n}.json.gz" for n in range(len(sizes))]
+    for key, raw in zip(keys, raws, strict=True):
+        _publish(storage, key, gzip.compress(raw, compresslevel=0, mtime=0))
+    return keys, raws
+
+
+def _record(storage: S3Storage) -> dict[str, list[Any]]:
+    """The parts sent (their sizes), the ranges copied and the ranges read, as requested."""
+    calls: dict[str, list[Any]] = {"UploadPart": [], "UploadPartCopy": [], "GetObject": []}
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "UploadPart":
+            calls["UploadPart"].append(len(params["Body"]))
+        elif model.name == "UploadPartCopy":
+            calls["UploadPartCopy"].append(params["CopySourceRange"])
+        elif "Range" in params:
+            calls["GetObject"].append(params["Range"])
+
+    for operation in calls:  # before botocore's own handlers wrap a part's body in a file
+        storage.client.meta.events.register(f"before-parameter-build.s3.{operation}", record)
+    return calls
+
+
+def _range_length(header: str) -> int:
+    first, last = header.removeprefix("bytes=").split("-")
+    return int(last) - int(first) + 1
+
+
+def test_compose_joins_gzip_files_with_the_large_ones_copied_by_the_server(
+    storage: S3Storage,
+) -> None:
+    """Small first, large, small between large ones, small last: every part but the last is
+    at least 5 MiB, the large files' bulk is copied server-side, and at most a part is read."""
+    sizes = [1000, 2 * MIN_PART_SIZE + 12345, 300_000, 2 * MIN_PART_SIZE + 1, 77]
+    keys, raws = _shards(storage, sizes)
+    source_sizes = [len(object_bytes(storage, key)) for key in keys]
+    calls = _record(storage)
+
+    stored = storage.compose(KEY, keys)
+
+    data = object_bytes(storage, KEY)
+    assert gzip.decompress(data) == b"".join(raws)
+    assert data == b"".join(object_bytes(storage, key) for key in keys)
+    assert stored.size == len(data) == sum(source_sizes)
+    assert storage.stat(KEY) == stored
+    assert objects(storage) == sorted(f"{PREFIX}/{key}" for key in [*keys, KEY])  # sources kept
+    assert open_uploads(storage) == []
+    sent, copied, read = calls["UploadPart"], calls["UploadPartCopy"], calls["GetObject"]
+    assert all(size == MIN_PART_SIZE for size in sent[:-1])
+    assert len(copied) == 2
+    assert all(_range_length(header) >= MIN_PART_SIZE for header in copied)
+    assert all(_range_length(header) <= MIN_PART_SIZE for header in read)
+    assert sum(map(_range_length, read)) == sum(sent) < sum(source_sizes) // 2
+
+
+def test_compose_splits_a_large_file_into_copied_parts_none_too_small(
+    bucket: str, client: Any
+) -> None:
+    storage = S3Storage(bucket, PREFIX, client, copy_part_size=2 * MIN_PART_SIZE)
+    keys, raws = _shards(storage, [2 * MIN_PART_SIZE + (1 << 20), 5000])
+    calls = _record(storage)
+    storage.compose(KEY, keys)
+    assert igzip.decompress(object_bytes(storage, KEY)) == b"".join(raws)
+    lengths = [_range_length(header) for header in calls["UploadPartCopy"]]
+    assert len(lengths) == 2
+    assert all(MIN_PART_SIZE <= length <= 2 * MIN_PART_SIZE for length in lengths)
+    assert calls["UploadPart"] == [len(object_bytes(storage, keys[1]))]  # the small file, last
+
+
+def test_compose_with_a_missing_source_leaves_nothing(storage: S3Storage) -> None:
+    keys, _ = _shards(storage, [1000, 2000])
+    with pytest.raises(StorageError, match=r"no file under 'exports/missing\.json\.gz'"):
+        storage.compose(KEY, [keys[0], "exports/missing.json.gz", keys[1]])
+    assert storage.stat(KEY) is None
+    assert open_uploads(storage) == []
+    assert objects(storage) == sorted(f"{PREFIX}/{key}" for key in keys)
+
+
+def test_compose_of_no_files_is_refused(storage: S3Storage) -> None:
+    with pytest.raises(StorageError, match="from no files"):
+        storage.compose(KEY, [])
+    assert objects(storage) == []
+    assert open_uploads(storage) == []
+
+
+def test_a_source_deleted_while_composing_aborts_the_upload(storage: S3Storage) -> None:
+    keys, _ = _shards(storage, [1000, 2 * MIN_PART_SIZE, 3000])
+
+    def delete_the_last(**_: Any) -> None:
+        storage.client.delete_object(Bucket=storage.bucket, Key=f"{PREFIX}/{keys[2]}")
+
+    storage.client.meta.events.register_first(
+        "before-parameter-build.s3.UploadPartCopy", delete_the_last
+    )
+    with pytest.raises(StorageError, match=f"read {PREFIX}/{keys[2]}"):
+        storage.compose(KEY, keys)
+    assert storage.stat(KEY) is None
+    assert open_uploads(storage) == []

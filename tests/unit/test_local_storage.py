@@ -1,7 +1,10 @@
-"""The local storage backend: atomic, checked publication; safe keys; sweeping crashed uploads."""
+"""The local storage backend: atomic, checked publication; safe keys; sweeping crashed uploads;
+joining published files."""
 
 from __future__ import annotations
 
+import errno
+import gzip
 import io
 import os
 import subprocess
@@ -258,3 +261,104 @@ def test_open_storage_chooses_the_local_backend_for_file_urls(tmp_path: Path) ->
 def test_open_storage_refuses_what_it_cannot_serve(tmp_path: Path, url: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         open_storage(_settings(tmp_path, url))
+
+
+def _publish(storage: LocalStorage, key: str, data: bytes) -> None:
+    with storage.start_upload(key) as upload:
+        upload.write(data)
+        upload.publish()
+
+
+def _shards(storage: LocalStorage) -> tuple[list[str], list[bytes]]:
+    """Three published gzip files: a small one first, a large one, a small one after it."""
+    raws = [b"".join(LINES), os.urandom(6 << 20) + b"\n", b"the last line\n"]
+    keys = [f"exports/shard-{n}.json.gz" for n in range(len(raws))]
+    for key, raw in zip(keys, raws, strict=True):
+        level = 0 if len(raw) > 1 << 20 else 9  # random bytes: stored blocks
+        _publish(storage, key, gzip.compress(raw, compresslevel=level))
+    return keys, raws
+
+
+def test_compose_publishes_the_files_joined_as_one_gzip_stream(
+    storage: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys, raws = _shards(storage)
+    sizes = [(storage.root / key).stat().st_size for key in keys]
+
+    def no_reading_back(*_: object) -> int:
+        raise AssertionError("the joined file is read back")
+
+    monkeypatch.setattr("exportd.storage.local.verify_gzip", no_reading_back)
+
+    stored = storage.compose(KEY, keys)
+
+    data = (storage.root / KEY).read_bytes()
+    assert igzip.decompress(data) == b"".join(raws)
+    assert data == b"".join((storage.root / key).read_bytes() for key in keys)
+    assert stored.size == sum(sizes)
+    assert storage.stat(KEY) == stored
+    assert all(storage.stat(key) is not None for key in keys)  # the caller deletes them
+    assert temporary_files(storage) == []
+
+
+def test_compose_copies_through_a_buffer_where_the_kernel_cannot(
+    storage: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys, raws = _shards(storage)
+
+    def refused(*_: object) -> int:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", refused)
+    stored = storage.compose(KEY, keys)
+    assert igzip.decompress((storage.root / KEY).read_bytes()) == b"".join(raws)
+    assert stored.size == sum((storage.root / key).stat().st_size for key in keys)
+    assert temporary_files(storage) == []
+
+
+def test_compose_replaces_a_previous_version(storage: LocalStorage) -> None:
+    _publish(storage, KEY, igzip.compress(b"old\n"))
+    old = storage.stat(KEY)
+    keys, raws = _shards(storage)
+    new = storage.compose(KEY, [keys[2], keys[0]])
+    assert igzip.decompress((storage.root / KEY).read_bytes()) == raws[2] + raws[0]
+    assert new != old
+
+
+def test_compose_with_a_missing_source_leaves_nothing(storage: LocalStorage) -> None:
+    keys, _ = _shards(storage)
+    with pytest.raises(StorageError, match=r"no file under 'exports/missing\.json\.gz'"):
+        storage.compose(KEY, [keys[0], "exports/missing.json.gz", keys[1]])
+    with pytest.raises(StorageError, match="no file under 'exports'"):
+        storage.compose(KEY, [keys[0], "exports"])  # a folder is no file
+    assert storage.stat(KEY) is None
+    assert temporary_files(storage) == []
+    assert all(storage.stat(key) is not None for key in keys)
+
+
+def test_compose_fails_whole_when_a_copy_fails(
+    storage: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys, _ = _shards(storage)
+    copies: list[int] = []
+    real = os.copy_file_range
+
+    def disk_full_on_the_second(source: int, target: int, count: int) -> int:
+        copies.append(count)
+        if len(copies) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(source, target, count)
+
+    monkeypatch.setattr(os, "copy_file_range", disk_full_on_the_second)
+    with pytest.raises(OSError, match="No space left"):
+        storage.compose(KEY, keys)
+    assert storage.stat(KEY) is None
+    assert temporary_files(storage) == []
+
+
+def test_compose_of_no_files_is_refused(storage: LocalStorage) -> None:
+    with pytest.raises(StorageError, match="from no files"):
+        storage.compose(KEY, [])
+    with pytest.raises(InvalidKey):
+        storage.compose("../x", [KEY])
+    assert temporary_files(storage) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -136,6 +137,19 @@ class Storage(ABC):
     @abstractmethod
     def start_upload(self, key: str) -> Upload:
         """Begin writing a file that replaces whatever is under `key` when published."""
+
+    @abstractmethod
+    def compose(self, key: str, sources: Sequence[str]) -> StoredFile:
+        """Publish under `key` the byte-concatenation of the published files `sources`, in
+        order, atomically: nothing is visible under `key` on failure, and no temporary data is
+        left behind. Sources are left in place (the caller deletes them). Raises StorageError
+        when a source is missing or the list is empty.
+
+        This is how a large export is assembled from shards: each shard is a complete gzip
+        stream, checked when it was published, and gzip members concatenated are one valid
+        gzip file. So the shards are joined as they are, inside the backend where it can
+        (kernel-side copies, server-side copies), never decompressed or read back whole.
+        """
 
     @abstractmethod
     def stat(self, key: str) -> StoredFile | None:

@@ -5,14 +5,21 @@ full by the gzip check, then renamed into place: `.tmp/` is on the same filesyst
 rename is atomic, and fsync'ing the directories makes it survive a power cut. While it is
 being written the temporary file holds an exclusive `flock`; the lock dies with its process,
 which is how `sweep_temporary` tells a crashed upload from a slow one.
+
+`compose` joins published files into the same kind of temporary file with copy_file_range,
+so their bytes move inside the kernel (or as a reflink, on filesystems that share extents),
+and publishes it by the same rename.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import shutil
 import stat
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -20,12 +27,22 @@ from typing import BinaryIO
 from exportd.errors import ConfigurationError
 from exportd.settings import Settings
 from exportd.storage import links
-from exportd.storage.base import IncompleteFile, Storage, StoredFile, Upload, validate_key
+from exportd.storage.base import (
+    IncompleteFile,
+    Storage,
+    StorageError,
+    StoredFile,
+    Upload,
+    validate_key,
+)
 from exportd.storage.verify import verify_gzip
 
 TMP_DIR = ".tmp"
 TMP_SUFFIX = ".part"
 BUFFER_SIZE = 1 << 20
+# copy_file_range refusing the pair of files (another filesystem on old kernels, a filesystem
+# without support): copy through user space instead.
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
 
 
 class LocalStorage(Storage):
@@ -55,6 +72,38 @@ class LocalStorage(Storage):
 
     def start_upload(self, key: str) -> LocalUpload:
         return LocalUpload(self, key)
+
+    def compose(self, key: str, sources: Sequence[str]) -> StoredFile:
+        """Copy the sources one after the other into a temporary file, then publish it as an
+        upload is published. Every source was checked when it was published, so the result is
+        not read back: its size must be the sum of theirs. Each source's size is taken from its
+        open file, so a source replaced meanwhile is copied whole in one version or the other.
+        """
+        target = self.path(key)
+        if not sources:
+            raise StorageError(f"cannot compose {key!r} from no files")
+        for source in sources:  # fail before copying gigabytes
+            if self.local_file(source) is None:
+                raise StorageError(f"cannot compose {key!r}: there is no file under {source!r}")
+        temporary, file = self._new_temporary(key)
+        try:
+            expected = 0
+            for source in sources:
+                expected += _append(file, self.path(source), source, key)
+            os.fsync(file.fileno())
+            written = os.fstat(file.fileno()).st_size
+            if written != expected:
+                raise StorageError(
+                    f"cannot compose {key!r}: {written} bytes written where the sources "
+                    f"hold {expected}"
+                )
+            published = self._install(temporary, file, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # while still holding the lock
+            raise
+        finally:
+            file.close()  # releases the lock
+        return stored_file(key, published)
 
     def stat(self, key: str) -> StoredFile | None:
         found = self.local_file(key)
@@ -97,6 +146,15 @@ class LocalStorage(Storage):
                 return Path(name), os.fdopen(fd, "wb", buffering=self.buffer_size)
             os.close(fd)
 
+    def _install(self, temporary: Path, file: BinaryIO, target: Path) -> os.stat_result:
+        """Rename a finished, fsync'ed temporary file over `target` and make the rename
+        durable; returns the status of the file now under `target`."""
+        _make_directories(target.parent)
+        os.replace(temporary, target)
+        fsync_directory(target.parent)
+        fsync_directory(self.temporary_dir)
+        return os.fstat(file.fileno())  # our file, even if another upload follows
+
 
 class LocalUpload(Upload):
     """An upload into a locked temporary file, renamed over the target on publication."""
@@ -118,11 +176,7 @@ class LocalUpload(Upload):
             raise IncompleteFile(
                 f"{self.key}: the file has {lines} lines where {expected_lines} were written"
             )
-        _make_directories(self._target.parent)
-        os.replace(self.temporary_path, self._target)
-        fsync_directory(self._target.parent)
-        fsync_directory(self._storage.temporary_dir)
-        published = os.fstat(self._file.fileno())  # our file, even if another upload follows
+        published = self._storage._install(self.temporary_path, self._file, self._target)
         self._file.close()  # releases the lock
         return stored_file(self.key, published)
 
@@ -149,6 +203,31 @@ def fsync_directory(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _append(file: BinaryIO, path: Path, source: str, key: str) -> int:
+    """Append the file at `path` to `file` (nothing buffered in it); returns the bytes the
+    source holds. copy_file_range moves them inside the kernel; where it refuses the pair,
+    they go through a buffer."""
+    try:
+        opened = open(path, "rb", buffering=0)  # noqa: SIM115 (closed below)
+    except (FileNotFoundError, IsADirectoryError):
+        raise StorageError(f"cannot compose {key!r}: there is no file under {source!r}") from None
+    with opened:
+        size = os.fstat(opened.fileno()).st_size
+        copied = 0
+        try:
+            while copied < size:
+                step = os.copy_file_range(opened.fileno(), file.fileno(), size - copied)
+                if step == 0:
+                    break  # the source shrank: the size check after the copy fails
+                copied += step
+        except OSError as error:
+            if copied or error.errno not in _NO_KERNEL_COPY:
+                raise
+            shutil.copyfileobj(opened, file, BUFFER_SIZE)
+            file.flush()
+    return size
 
 
 def _make_directories(directory: Path) -> None:

@@ -12,12 +12,15 @@ temporary objects to sweep.
 
 Memory is bounded by the part size: bytes are buffered until a part is full, then sent
 (parts grow after every 1,000 so the 10,000-part limit allows files of hundreds of GB).
+
+`compose` joins published files into one the same way, by a multipart upload under the final
+key, its parts copied by the server (UploadPartCopy) rather than sent.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -38,6 +41,7 @@ log = logging.getLogger("exportd.storage.s3")
 
 PART_SIZE = 8 << 20
 MIN_PART_SIZE = 5 << 20  # S3's smallest part but the last
+MAX_COPY_PART_SIZE = 5 << 30  # S3's largest part copied by UploadPartCopy
 PARTS_PER_SIZE_STEP = 1000
 MAX_PRESIGN_TTL = timedelta(days=7)  # S3 refuses longer SigV4 presigned URLs
 MEDIA_TYPE = "application/gzip"
@@ -51,14 +55,25 @@ class S3Storage(Storage):
     """Files in `bucket`, each key below `prefix` (no prefix: at the bucket's root)."""
 
     def __init__(
-        self, bucket: str, prefix: str, client: S3Client, *, part_size: int = PART_SIZE
+        self,
+        bucket: str,
+        prefix: str,
+        client: S3Client,
+        *,
+        part_size: int = PART_SIZE,
+        copy_part_size: int = MAX_COPY_PART_SIZE,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ConfigurationError(f"S3 parts must be at least {MIN_PART_SIZE} bytes")
+        if not 2 * MIN_PART_SIZE <= copy_part_size <= MAX_COPY_PART_SIZE:
+            raise ConfigurationError(
+                f"copied S3 parts must be {2 * MIN_PART_SIZE} to {MAX_COPY_PART_SIZE} bytes"
+            )
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.client = client
         self.part_size = part_size
+        self.copy_part_size = copy_part_size
 
     def object_key(self, key: str) -> str:
         """The object's name in the bucket; the key is validated first."""
@@ -67,6 +82,40 @@ class S3Storage(Storage):
 
     def start_upload(self, key: str) -> S3Upload:
         return S3Upload(self, key)
+
+    def compose(self, key: str, sources: Sequence[str]) -> StoredFile:
+        """One multipart upload under `key`, whose parts the server copies from the sources
+        (UploadPartCopy), so their bytes do not pass through exportd. Sources too small to be
+        a part of their own (S3 wants 5 MiB from every part but the last), and leftovers, are
+        fetched into a buffer sent as a part once it holds MIN_PART_SIZE: memory stays at
+        about two parts. Every read and copy names the ETag the source had when it was sized,
+        so a source replaced meanwhile fails the composition rather than mixing versions. On
+        any failure the upload is aborted.
+        """
+        name = self.object_key(key)
+        if not sources:
+            raise StorageError(f"cannot compose {name} from no files")
+        found: list[tuple[str, StoredFile]] = []
+        for source in sources:  # every source sized before anything is created
+            stored = self.stat(source)
+            if stored is None:
+                raise StorageError(f"cannot compose {name}: there is no file under {source!r}")
+            found.append((self.object_key(source), stored))
+        composition = _Composition(self, name)
+        try:
+            for source_name, stored in found:
+                composition.add(source_name, stored.size, stored.etag)
+            composition.complete()
+        except BaseException:
+            composition.abort()
+            raise
+        expected = sum(stored.size for _, stored in found)
+        composed = self.stat(key)
+        if composed is None or composed.size != expected:
+            self.delete(key)  # visible already, but wrong: better no file than a broken one
+            size = "nothing" if composed is None else f"{composed.size} bytes"
+            raise StorageError(f"composing {name} made {size} where the sources hold {expected}")
+        return composed
 
     def stat(self, key: str) -> StoredFile | None:
         name = self.object_key(key)
@@ -152,6 +201,14 @@ class S3Storage(Storage):
                 raise
         return latest
 
+    def _abort_quietly(self, name: str, upload_id: str) -> None:
+        """Abort an upload; a failure is logged, not raised: this runs while another error
+        propagates, and the sweep removes whatever is left later."""
+        try:
+            self._abort_upload(name, upload_id)
+        except StorageError as error:
+            log.warning("%s; the sweep will abort it later", error)
+
     def _abort_upload(self, name: str, upload_id: str) -> int:
         """Abort one multipart upload; 1 when this call did it, 0 when it was already gone."""
         with _s3_errors(f"abort the upload of {name}"):
@@ -216,15 +273,10 @@ class S3Upload(Upload):
         return stored
 
     def _abort(self) -> None:
-        """Abort the multipart upload. A failure here is logged, not raised: abort runs while
-        another error propagates, and the sweep removes whatever is left later."""
+        """Abort the multipart upload (quietly: abort runs while another error propagates)."""
         self._buffer = bytearray()
-        if self.upload_id is None:
-            return
-        try:
-            self._storage._abort_upload(self._name, self.upload_id)
-        except StorageError as error:
-            log.warning("%s; the sweep will abort it later", error)
+        if self.upload_id is not None:
+            self._storage._abort_quietly(self._name, self.upload_id)
 
     def _next_part_size(self) -> int:
         return self._storage.part_size * (1 + len(self._parts) // PARTS_PER_SIZE_STEP)
@@ -245,10 +297,107 @@ class S3Upload(Upload):
                 PartNumber=number,
                 Body=body,
             )
-        part: CompletedPartTypeDef = {"PartNumber": number, "ETag": sent["ETag"]}
-        if "ChecksumCRC32" in sent:  # the upload was created with a checksum: repeat it
-            part["ChecksumCRC32"] = sent["ChecksumCRC32"]
-        self._parts.append(part)
+        self._parts.append(_completed_part(number, sent))
+
+
+class _Composition:
+    """The multipart upload of one `compose`: ranges of sources copied by the server as
+    parts, and a buffer of fetched bytes for what is too small to be a part of its own."""
+
+    def __init__(self, storage: S3Storage, name: str) -> None:
+        self._storage = storage
+        self._name = name
+        self._buffer = bytearray()
+        self._parts: list[CompletedPartTypeDef] = []
+        with _s3_errors(f"start composing {name}"):
+            created = storage.client.create_multipart_upload(
+                Bucket=storage.bucket, Key=name, ContentType=MEDIA_TYPE
+            )
+        self.upload_id = created["UploadId"]
+
+    def add(self, source: str, size: int, etag: str) -> None:
+        """Append the object `source` (`size` bytes, as of `etag`)."""
+        offset = 0
+        while offset < size:
+            remaining = size - offset
+            if self._buffer:  # fill the buffer to a part first, from this source's start
+                length = min(MIN_PART_SIZE - len(self._buffer), remaining)
+                self._buffer += self._fetch(source, etag, offset, length)
+                if len(self._buffer) >= MIN_PART_SIZE:
+                    self._send_buffer()
+            elif remaining >= MIN_PART_SIZE:
+                # A copy may leave a remainder to copy next, never one too small to copy.
+                cap = self._storage.copy_part_size
+                length = remaining if remaining <= cap else min(cap, remaining - MIN_PART_SIZE)
+                self._copy(source, etag, offset, length)
+            else:
+                length = remaining
+                self._buffer += self._fetch(source, etag, offset, length)
+            offset += length
+
+    def complete(self) -> None:
+        if self._buffer or not self._parts:
+            self._send_buffer()  # the last part may be small
+        client, bucket = self._storage.client, self._storage.bucket
+        with _s3_errors(f"complete composing {self._name}"):
+            client.complete_multipart_upload(
+                Bucket=bucket,
+                Key=self._name,
+                UploadId=self.upload_id,
+                MultipartUpload={"Parts": self._parts},
+            )
+
+    def abort(self) -> None:
+        self._buffer = bytearray()
+        self._storage._abort_quietly(self._name, self.upload_id)
+
+    def _fetch(self, source: str, etag: str, offset: int, length: int) -> bytes:
+        client, bucket = self._storage.client, self._storage.bucket
+        with _s3_errors(f"read {source} for {self._name}"):
+            got = client.get_object(
+                Bucket=bucket,
+                Key=source,
+                Range=f"bytes={offset}-{offset + length - 1}",
+                IfMatch=etag,
+            )
+            body = got["Body"].read()
+        if len(body) != length:
+            raise StorageError(f"read {len(body)} bytes of {source} where {length} were asked")
+        return body
+
+    def _copy(self, source: str, etag: str, offset: int, length: int) -> None:
+        client, bucket = self._storage.client, self._storage.bucket
+        number = len(self._parts) + 1
+        with _s3_errors(f"copy {source} into part {number} of {self._name}"):
+            copied = client.upload_part_copy(
+                Bucket=bucket,
+                Key=self._name,
+                UploadId=self.upload_id,
+                PartNumber=number,
+                CopySource={"Bucket": bucket, "Key": source},
+                CopySourceRange=f"bytes={offset}-{offset + length - 1}",
+                CopySourceIfMatch=etag,
+            )
+        self._parts.append(_completed_part(number, copied["CopyPartResult"]))
+
+    def _send_buffer(self) -> None:
+        client, bucket = self._storage.client, self._storage.bucket
+        number = len(self._parts) + 1
+        body, self._buffer = bytes(self._buffer), bytearray()
+        with _s3_errors(f"upload part {number} of {self._name}"):
+            sent = client.upload_part(
+                Bucket=bucket, Key=self._name, UploadId=self.upload_id, PartNumber=number, Body=body
+            )
+        self._parts.append(_completed_part(number, sent))
+
+
+def _completed_part(number: int, sent: Mapping[str, Any]) -> CompletedPartTypeDef:
+    """A part as CompleteMultipartUpload wants it named: its number and ETag, and its checksum
+    when the upload was created with one (then S3 wants it repeated)."""
+    part: CompletedPartTypeDef = {"PartNumber": number, "ETag": sent["ETag"]}
+    if "ChecksumCRC32" in sent:
+        part["ChecksumCRC32"] = sent["ChecksumCRC32"]
+    return part
 
 
 class GzipLineCounter:
