@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         default=1, ge=1, description="Exports one `exportd worker` process runs at once."
     )
+    export_shards: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Processes one large task export is split across (its shards are run at "
+        "once and joined into one file); 1 exports in the worker itself.",
+    )
     stop_timeout: float = Field(
         default=20.0,
         ge=0,

@@ -10,9 +10,10 @@ as the seed allows).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 
 from exportd.domain.projection import FieldTree, project
 from exportd.domain.resource_exports import ExportPart, ResourceExportRequest
@@ -22,6 +23,7 @@ from exportd.exports.embedded import embed_children
 from exportd.exports.reader import BATCH_SIZE
 from exportd.exports.shapes import DEFAULT_PERMALINK_BASE, Obj
 from exportd.store.resource_exports import Condition, filter_conditions
+from exportd.store.schema import messages, tasks, teams
 
 
 def _tasks(export: Export, where: list[Condition], tree: FieldTree) -> Pages:
@@ -45,8 +47,33 @@ PAGES: dict[str, Callable[[Export, list[Condition], FieldTree], Pages]] = {
 }
 """How each resource type's objects are read, given its filters as conditions and its fields."""
 
+TABLES: dict[str, Table] = {"task": tasks, "team": teams, "message": messages}
+"""The table of each resource type: its `gid` orders the part."""
+
 WITH_CHILDREN = frozenset({"task", "message"})
 """Types whose objects carry their own stories and attachments."""
+
+
+@dataclass(frozen=True)
+class Slice:
+    """A contiguous run of one part's objects: those with `start <= gid < stop` (an open
+    end when None). An export is its parts in order, each in gid order, so a run of slices
+    in that order is a contiguous piece of the export's file: a shard of it."""
+
+    part: int  # index in the request's parts
+    start: int | None = None
+    stop: int | None = None
+
+    def conditions(self, resource_type: str) -> list[Condition]:
+        gid = TABLES[resource_type].c.gid
+        bounds = [gid >= self.start if self.start is not None else None,
+                  gid < self.stop if self.stop is not None else None]  # fmt: skip
+        return [bound for bound in bounds if bound is not None]
+
+
+def whole(request: ResourceExportRequest) -> tuple[Slice, ...]:
+    """Every object of every part: the unsplit export."""
+    return tuple(Slice(index) for index in range(len(request.parts)))
 
 
 def resource_export_pages(
@@ -54,10 +81,12 @@ def resource_export_pages(
     workspace_gid: int,
     request: ResourceExportRequest,
     *,
+    slices: Sequence[Slice] | None = None,
     permalink_base: str = DEFAULT_PERMALINK_BASE,
     batch_size: int = BATCH_SIZE,
 ) -> Iterator[tuple[str, list[Obj]]]:
-    """`(resource type, page of objects)` for every part of `request`, part by part.
+    """`(resource type, page of objects)` for every part of `request`, part by part, or only
+    for `slices` of them (a shard of the export).
 
     Raises NotFound (before yielding anything) when the workspace does not exist. Give it
     a connection from `reader.snapshot()` so every page sees the same state of the store.
@@ -65,16 +94,17 @@ def resource_export_pages(
     export = Export.open(
         connection, workspace_gid, permalink_base=permalink_base, batch_size=batch_size
     )
-    for part in request.parts:
-        for page in part_pages(export, part):
+    for piece in whole(request) if slices is None else slices:
+        part = request.parts[piece.part]
+        for page in part_pages(export, part, piece.conditions(part.resource_type)):
             if page:
                 yield part.resource_type, page
 
 
-def part_pages(export: Export, part: ExportPart) -> Pages:
-    """The objects of one part, page by page, shaped and cut to its fields."""
+def part_pages(export: Export, part: ExportPart, bounds: Sequence[Condition] = ()) -> Pages:
+    """The objects of one part (within `bounds`), page by page, shaped and cut to its fields."""
     tree = part.field_tree()
-    where = filter_conditions(part.resource_type, part.filters)
+    where = [*filter_conditions(part.resource_type, part.filters), *bounds]
     for page in PAGES[part.resource_type](export, where, tree):
         if part.resource_type in WITH_CHILDREN:
             embed_children(

@@ -1,0 +1,183 @@
+"""Sharded resource exports, on SQLite and PostgreSQL: one export split across processes
+is joined into exactly the unsplit file, from one snapshot, with nothing left behind."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from exportd.datagen.seed import seed_organization
+from exportd.datagen.spec import SeedResult, SeedSpec
+from exportd.domain.jobs import ExportJob
+from exportd.domain.resource_exports import ResourceExportRequest, parse_export_request
+from exportd.exports import shards
+from exportd.exports.context import Export
+from exportd.exports.jsonl import encode_page
+from exportd.exports.reader import snapshot
+from exportd.exports.resource import Slice, resource_export_pages
+from exportd.jobs.context import JobCancelled, JobContext, JobOutcome
+from exportd.jobs.handlers import export_resources
+from exportd.runtime import Runtime
+from exportd.settings import Settings
+from exportd.storage.local import LocalStorage
+from exportd.store import jobs
+from exportd.store.schema import tasks
+
+SPEC = SeedSpec(
+    seed=8, users=8, teams=3, projects=4, tasks=300, stories_per_task=2,
+    attachments_per_task=1, messages=20,
+)  # fmt: skip
+MIXED = [
+    {"resource_type": "team"},
+    {"resource_type": "task", "filters": {"created_at.after": "2023-06-01T00:00:00Z"}},
+    {"resource_type": "task"},
+    {"resource_type": "message"},
+]  # the largest task part is the third: a part before it, and one after
+
+
+@pytest.fixture
+def sharded(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Runtime]:
+    """A runtime that splits task exports of 50 tasks or more in up to 3 shards."""
+    monkeypatch.setattr(shards, "MIN_SHARD_OBJECTS", 50)
+    runtime = Runtime.open(settings.model_copy(update={"export_shards": 3}))
+    runtime.migrate()
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def seeded(sharded: Runtime) -> SeedResult:
+    return seed_organization(sharded.database, SPEC)
+
+
+def unsplit(runtime: Runtime, seeded: SeedResult, request: ResourceExportRequest) -> bytes:
+    with snapshot(runtime.database) as connection:
+        pages = resource_export_pages(connection, seeded.organization_gid, request)
+        return b"".join(encode_page(page) for _, page in pages)
+
+
+def run(
+    runtime: Runtime, seeded: SeedResult, parameters: list[Any]
+) -> tuple[ExportJob, JobOutcome, list[int]]:
+    request = parse_export_request(parameters)
+    with runtime.database.write() as connection:
+        job = jobs.create(
+            connection, gid=runtime.gids.next_int(), kind="resource",
+            workspace_gid=seeded.organization_gid, created_by_gid=seeded.service_account_gid,
+            parameters=request.to_parameters(), now=runtime.clock(),
+            job_gid=runtime.gids.next_int(),
+        )  # fmt: skip
+    progress: list[int] = []
+    outcome = export_resources(JobContext(job, runtime, progress.append, threading.Event()))
+    return job, outcome, progress
+
+
+def local(runtime: Runtime) -> LocalStorage:
+    assert isinstance(runtime.storage, LocalStorage)
+    return runtime.storage
+
+
+def published(runtime: Runtime, outcome: JobOutcome) -> bytes:
+    """The file's content: gzip members, decompressed as one stream."""
+    return gzip.decompress(local(runtime).path(outcome.file_key).read_bytes())
+
+
+def test_the_plan_cuts_the_largest_task_part_and_keeps_the_file_order(
+    sharded: Runtime, seeded: SeedResult
+) -> None:
+    request = parse_export_request(MIXED)
+    with snapshot(sharded.database) as connection:
+        export = Export.open(connection, seeded.organization_gid)
+        plan = shards.plan(export, request, 3)
+        joined = b"".join(
+            encode_page(page)
+            for shard in plan
+            for _, page in resource_export_pages(
+                connection, seeded.organization_gid, request, slices=shard
+            )
+        )
+        assert shards.plan(export, request, 3, min_objects=301) == [
+            tuple(Slice(part) for part in range(4))
+        ]
+    assert len(plan) == 3
+    first, middle, last = plan
+    assert [piece.part for piece in first] == [0, 1, 2]
+    assert [piece.part for piece in middle] == [2]
+    assert [piece.part for piece in last] == [2, 3]
+    assert (first[-1].start, last[0].stop) == (None, None)
+    assert (first[-1].stop, middle[0].stop) == (middle[0].start, last[0].start)
+    assert joined == unsplit(sharded, seeded, request)
+
+
+def test_a_sharded_job_publishes_exactly_the_unsplit_file(
+    sharded: Runtime, seeded: SeedResult
+) -> None:
+    job, outcome, progress = run(sharded, seeded, MIXED)
+    expected = unsplit(sharded, seeded, parse_export_request(MIXED))
+    content = published(sharded, outcome)
+    assert content == expected
+    assert outcome.line_count == expected.count(b"\n") == progress[-1]
+    assert outcome.file_key == f"exports/{job.gid}.jsonl.gz"
+    assert outcome.file_size == sharded.storage.stat(outcome.file_key).size  # type: ignore[union-attr]
+    leftovers = [
+        key
+        for number in range(3)
+        if sharded.storage.stat(key := f"exports/{job.gid}.shard-{number}.jsonl.gz") is not None
+    ]
+    assert leftovers == []
+
+
+def test_every_shard_reads_the_same_snapshot_while_writers_go_on(
+    sharded: Runtime, seeded: SeedResult
+) -> None:
+    """A writer renames every task in each of its transactions; a file mixing snapshots
+    would show two names."""
+    stop, versions = threading.Event(), [0]
+
+    def rename_all() -> None:
+        while not stop.is_set():
+            versions[0] += 1
+            with sharded.database.write() as connection:
+                connection.execute(
+                    update(tasks)
+                    .where(tasks.c.workspace_gid == seeded.organization_gid)
+                    .values(name=f"version {versions[0]}")
+                )
+
+    writer = threading.Thread(target=rename_all)
+    writer.start()
+    try:
+        _, outcome, _ = run(sharded, seeded, [{"resource_type": "task", "fields": ["name"]}])
+    finally:
+        stop.set()
+        writer.join()
+    lines = published(sharded, outcome).splitlines()
+    assert len(lines) == SPEC.tasks
+    assert len({line.split(b'"name":')[1] for line in lines}) == 1
+    assert versions[0] > 3  # the writer went on during the export
+
+
+def test_a_cancelled_sharded_export_stops_its_shards_and_leaves_nothing(
+    sharded: Runtime, seeded: SeedResult
+) -> None:
+    request = parse_export_request([{"resource_type": "task"}])
+    with sharded.database.write() as connection:
+        job = jobs.create(
+            connection, gid=sharded.gids.next_int(), kind="resource",
+            workspace_gid=seeded.organization_gid, created_by_gid=seeded.service_account_gid,
+            parameters=request.to_parameters(), now=sharded.clock(),
+            job_gid=sharded.gids.next_int(),
+        )  # fmt: skip
+    cancelled = threading.Event()
+    cancelled.set()
+    with pytest.raises(JobCancelled):
+        export_resources(JobContext(job, sharded, lambda _: None, cancelled))
+    assert [path.name for path in local(sharded).root.rglob("*") if path.is_file()] == []
