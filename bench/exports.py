@@ -8,13 +8,16 @@ handler a worker runs (snapshot, pages, JSON Lines, gzip, checked publication); 
 RSS and CPU time come from `wait4`. Runs per size:
 
 - `default`: a resource export of every task, default fields;
+- `sharded`: the default export split into 2 shards run by 2 processes at once
+  (`EXPORTD_EXPORT_SHARDS=2`), joined into one file;
 - `narrow`: the same with `fields=["name","assignee.name","completed"]`;
 - `organization`: the organization export;
 - `floor-default`, `floor-narrow`: the same task lines built by SQLite's JSON functions in
   the `sqlite3` shell, piped into ISA-L gzip at exportd's level (`bench/floor.py`).
 
 Then, once per size: line counts and checksums of exportd's output against the floor's,
-and the compressor alone on exportd's final uncompressed bytes.
+the sharded file's bytes (decompressed) against the unsplit one's, and the compressor
+alone on exportd's final uncompressed bytes.
 
     python bench/exports.py --sizes 100000 300000 1000000 --runs 3
 """
@@ -41,7 +44,8 @@ from isal import igzip
 CACHE = Path(__file__).resolve().parent / ".cache"
 RESULTS = CACHE / "exports.json"
 NARROW_FIELDS = ["name", "assignee.name", "completed"]
-EXPORTS = ("default", "narrow", "organization")
+EXPORTS = ("default", "sharded", "narrow", "organization")
+SHARDS = 2
 COMPRESS = (
     "import sys; from isal import isal_zlib; from exportd.exports.jsonl import GZIP_LEVEL; "
     "c = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, 31); out = sys.stdout.buffer; "
@@ -98,7 +102,8 @@ def child(kind: str, home: str, organization_gid: str) -> None:
         part["fields"] = NARROW_FIELDS
     job_kind = "organization" if kind == "organization" else "resource"
     parameters = {} if kind == "organization" else {"export_request_parameters": [part]}
-    runtime = Runtime.open(Settings.load(home=Path(home)))
+    shards = SHARDS if kind == "sharded" else 1
+    runtime = Runtime.open(Settings.load(home=Path(home), export_shards=shards))
     with runtime.database.write() as connection:
         creator = service_accounts_of(connection, int(organization_gid))[0]
         job = jobs.create(
@@ -240,14 +245,23 @@ def measure(tasks: int, runs: int, kinds: list[str]) -> dict[str, object]:
     with sqlite3.connect(home / "exportd.sqlite3") as store:  # jobs of interrupted runs
         store.execute("DELETE FROM exports")
     result: dict[str, object] = {"tasks": tasks}
+    digests: dict[str, str] = {}
     for kind in kinds:
         results = [run_export(kind, home, organization_gid) for _ in range(runs)]
         ours, theirs = Summary.of(results), None
-        if kind in floor.QUERIES:
+        if kind == "sharded" and "default" in digests:
+            if sha256(results[-1].path) != digests["default"]:
+                raise SystemExit("sharded: the joined file differs from the unsplit one")
+            print(f"sharded: the same bytes as the unsplit export ({digests['default'][:12]})")
+            if "floor-default" in result:
+                theirs = Summary(**result["floor-default"])  # type: ignore[arg-type]
+        elif kind in floor.QUERIES:
             floors = [run_floor(kind, home, organization_gid) for _ in range(runs)]
             theirs = Summary.of(floors)
             result[f"floor-{kind}"] = asdict(theirs)
             print(check(results[-1], floors[-1], kind), flush=True)
+        if kind == "default":
+            digests[kind] = sha256(results[-1].path)
         ours.compress_only_s, ours.raw_bytes = compressor_only(results[-1].path)
         result[kind] = asdict(ours)
         for run in results:
