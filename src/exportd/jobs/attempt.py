@@ -14,12 +14,19 @@ from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from exportd.domain.jobs import ExportJob, RetryDecision, classify, decide, error_reason
 from exportd.jobs.context import Handler, JobContext, JobOutcome
 from exportd.runtime import Runtime
 from exportd.store import jobs as store
 
 log = logging.getLogger("exportd.jobs")
+
+RECORD_RETRY_WAIT = 0.5
+"""Seconds before an outcome whose recording met a database outage is written again; the
+wait doubles each time, for as long as the lease would have lasted."""
 
 
 class Ending(StrEnum):
@@ -73,8 +80,9 @@ class Attempt:
     def run(self) -> Ending:
         """Run the handler with heartbeats and record its outcome.
 
-        Database errors while recording propagate: the lease then expires and another
-        attempt follows, as after a crash.
+        Recording is one short transaction, tried again while the database cannot be
+        reached (`_recorded`). A database still unreachable after a lease makes the error
+        propagate: the lease then expires and another attempt follows, as after a crash.
         """
         job = self.job
         heartbeat = threading.Thread(
@@ -134,16 +142,19 @@ class Attempt:
         now = self.runtime.clock()
         if error is None:
             assert outcome is not None
-            if store.finish(
-                database,
-                job.gid,
-                self.worker_id,
-                now,
-                outcome.file_key,
-                outcome.file_size,
-                outcome.line_count,
-                progress_objects=self.progress,
-            ):
+            finished = self._recorded(
+                lambda: store.finish(
+                    database,
+                    job.gid,
+                    self.worker_id,
+                    now,
+                    outcome.file_key,
+                    outcome.file_size,
+                    outcome.line_count,
+                    progress_objects=self.progress,
+                )
+            )
+            if finished:
                 log.info("export %s finished: %d lines", job.gid, outcome.line_count)
                 return Ending.FINISHED
             log.warning("export %s: lease lost before finishing; result dropped", job.gid)
@@ -151,12 +162,41 @@ class Attempt:
         decision = decide(classify(error), job.attempts, job.max_attempts)
         reason = error_reason(error, job.attempts, job.max_attempts)
         retry = decision is RetryDecision.RETRY
-        if not store.fail(database, job.gid, self.worker_id, reason, retry=retry):
+        if not self._recorded(
+            lambda: store.fail(database, job.gid, self.worker_id, reason, retry=retry)
+        ):
             log.warning("export %s failed after its lease was lost: %s", job.gid, reason)
             return Ending.LOST
         outcome_text = "will be retried" if retry else "gave up"
         log.error("export %s failed, %s: %s", job.gid, outcome_text, reason, exc_info=error)
         return Ending.RETRY if retry else Ending.GAVE_UP
+
+    def _recorded(self, write: Callable[[], bool]) -> bool:
+        """`write()`'s answer (False: the job is no longer this worker's), trying it again
+        with waits doubling from RECORD_RETRY_WAIT while the database cannot be reached (a
+        restart, a failover, a cut connection), for about a lease.
+
+        Past a lease another worker may take the job over, which fences this write off
+        anyway; so the last error propagates then. A write that committed but whose answer
+        was lost finds the job no longer held when tried again: it reads as lost, which
+        costs at most a sweep interval (the job is already recorded).
+        """
+        deadline = time.monotonic() + self.lease.total_seconds()
+        wait = RECORD_RETRY_WAIT
+        while True:
+            try:
+                return write()
+            except (DBAPIError, PoolTimeout) as error:
+                if not _unreachable(error) or time.monotonic() + wait > deadline:
+                    raise
+                log.warning(
+                    "export %s: recording its outcome failed, trying again in %.1f s: %s",
+                    self.job.gid,
+                    wait,
+                    _first_line(error),
+                )
+            time.sleep(wait)
+            wait *= 2
 
     def _heartbeat(self) -> None:
         """Renew the lease every lease/3, write new progress when there is some, and hand
@@ -191,3 +231,15 @@ class Attempt:
                 log.warning("export %s: lease lost; stopping this attempt", gid)
                 return
             last_renewal, written = time.monotonic(), progress
+
+
+def _unreachable(error: Exception) -> bool:
+    """Whether a database error means the database could not be reached or the connection
+    broke (worth trying again), rather than a statement it refused."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
