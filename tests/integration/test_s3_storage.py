@@ -1,10 +1,12 @@
 """The S3 backend against a local S3-compatible server over HTTP on loopback: atomic, checked
 publication; parts sent as they fill; presigned downloads; sweeping abandoned uploads; joining
-published files."""
+published files; aborts retried after an outage."""
 
 from __future__ import annotations
 
 import gzip
+import itertools
+import logging
 import os
 import socket
 import subprocess
@@ -36,7 +38,7 @@ from exportd.jobs.maintenance import sweep_once
 from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.storage import IncompleteFile, InvalidKey, StorageError, open_storage
-from exportd.storage.s3 import MIN_PART_SIZE, PART_SIZE, S3Storage
+from exportd.storage.s3 import MIN_PART_SIZE, PART_SIZE, DeferredAborts, S3Storage
 from tests.conftest import LiveServer
 from tests.integration.s3_server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 from tests.integration.test_organization_exports import (
@@ -683,3 +685,100 @@ def test_a_source_deleted_while_composing_aborts_the_upload(storage: S3Storage) 
         storage.compose(KEY, keys)
     assert storage.stat(KEY) is None
     assert open_uploads(storage) == []
+
+
+def _wait_for(condition: Any, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _client_without_retries(s3: S3Server) -> Any:
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=s3.url,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 1},
+            connect_timeout=2,
+        ),
+    )
+
+
+def test_an_abort_failed_in_an_outage_is_retried_until_s3_is_back(
+    s3: S3Server, bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="exportd.storage.s3")
+    storage = S3Storage(bucket, PREFIX, _client_without_retries(s3), abort_retry_delays=(0.1, 0.5))
+    data, _ = big_gzip(PART_SIZE + 10)
+    upload = storage.start_upload(KEY)
+    upload.write(data)
+    assert open_uploads(storage) == [f"{PREFIX}/{KEY}"]
+    s3.stop()
+    try:
+        upload.abort()  # S3 is unreachable: no error, the abort is retried later
+        assert upload.state == "aborted"
+        assert storage.deferred_aborts.pending == 1
+        time.sleep(0.5)  # a few attempts fail meanwhile
+        assert storage.deferred_aborts.pending == 1
+    finally:
+        s3.start()
+    _wait_for(lambda: storage.deferred_aborts.pending == 0, timeout=5)
+    assert open_uploads(storage) == []
+    assert "retrying in the background" in caplog.text
+    assert f"aborted the upload of {PREFIX}/{KEY} on a later attempt" in caplog.text
+
+
+def test_a_composition_cut_by_an_outage_leaves_no_upload_once_s3_is_back(
+    s3: S3Server, bucket: str
+) -> None:
+    storage = S3Storage(bucket, PREFIX, _client_without_retries(s3), abort_retry_delays=(0.1, 0.5))
+    keys, _ = _shards(storage, [1000, 2 * MIN_PART_SIZE])
+    storage.client.meta.events.register_first(
+        "before-parameter-build.s3.UploadPartCopy", lambda **_: s3.stop()
+    )
+    try:
+        with pytest.raises(StorageError, match="cannot copy"):
+            storage.compose(KEY, keys)
+        assert storage.deferred_aborts.pending == 1
+    finally:
+        s3.start()
+    _wait_for(lambda: storage.deferred_aborts.pending == 0, timeout=5)
+    assert open_uploads(storage) == []
+    assert storage.stat(KEY) is None
+
+
+def test_a_pending_abort_of_an_upload_already_gone_is_dropped(
+    bucket: str, client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="exportd.storage.s3")
+    storage = S3Storage(bucket, PREFIX, client, abort_retry_delays=(0.05, 0.1))
+    storage.deferred_aborts.add(f"{PREFIX}/{KEY}", "no-such-upload")  # S3: NoSuchUpload
+    _wait_for(lambda: storage.deferred_aborts.pending == 0, timeout=5)
+    assert f"the upload of {PREFIX}/{KEY} was gone already" in caplog.text
+
+
+def test_a_pending_abort_is_given_up_after_its_deadline(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    attempts: list[float] = []
+
+    def unreachable(name: str, upload_id: str) -> int:
+        attempts.append(time.monotonic())
+        raise StorageError(f"cannot abort the upload of {name} on S3: unreachable")
+
+    aborts = DeferredAborts(unreachable, first_delay=0.02, max_delay=0.16, deadline=0.6)
+    aborts.add("tenant/x", "upload-1")
+    _wait_for(lambda: aborts.pending == 0, timeout=5)
+    waits = [later - earlier for earlier, later in itertools.pairwise(attempts)]
+    assert len(waits) >= 3
+    for wait, least in zip(waits, [0.04, 0.08, 0.16, 0.16], strict=False):
+        assert wait >= least  # doubling, then capped (attempts may come late, never early)
+    assert max(waits) < 0.16 + 0.2
+    assert "gave up aborting the upload of tenant/x" in caplog.text
+    assert "the sweep will abort it" in caplog.text

@@ -14,13 +14,17 @@ Memory is bounded by the part size: bytes are buffered until a part is full, the
 (parts grow after every 1,000 so the 10,000-part limit allows files of hundreds of GB).
 
 `compose` joins published files into one the same way, by a multipart upload under the final
-key, its parts copied by the server (UploadPartCopy) rather than sent.
+key, its parts copied by the server (UploadPartCopy) rather than sent. An abort that fails
+because S3 cannot be reached is retried in the background (`DeferredAborts`), so an outage
+does not leave uploads, and the parts S3 bills for, until the sweep's hour has passed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -45,6 +49,8 @@ MAX_COPY_PART_SIZE = 5 << 30  # S3's largest part copied by UploadPartCopy
 PARTS_PER_SIZE_STEP = 1000
 MAX_PRESIGN_TTL = timedelta(days=7)  # S3 refuses longer SigV4 presigned URLs
 MEDIA_TYPE = "application/gzip"
+ABORT_RETRY_DELAYS = (1.0, 30.0)  # seconds: the first wait, and the cap of the doubling waits
+ABORT_RETRY_DEADLINE = 3600.0  # seconds of retrying, after which the sweep's hour takes over
 _CHUNK = 1 << 20  # decompressed bytes counted at a time, whatever a part expands to
 _GZIP_WBITS = 16 + 15
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
@@ -62,6 +68,7 @@ class S3Storage(Storage):
         *,
         part_size: int = PART_SIZE,
         copy_part_size: int = MAX_COPY_PART_SIZE,
+        abort_retry_delays: tuple[float, float] = ABORT_RETRY_DELAYS,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ConfigurationError(f"S3 parts must be at least {MIN_PART_SIZE} bytes")
@@ -74,6 +81,7 @@ class S3Storage(Storage):
         self.client = client
         self.part_size = part_size
         self.copy_part_size = copy_part_size
+        self.deferred_aborts = DeferredAborts(self._abort_upload, *abort_retry_delays)
 
     def object_key(self, key: str) -> str:
         """The object's name in the bucket; the key is validated first."""
@@ -90,7 +98,7 @@ class S3Storage(Storage):
         fetched into a buffer sent as a part once it holds MIN_PART_SIZE: memory stays at
         about two parts. Every read and copy names the ETag the source had when it was sized,
         so a source replaced meanwhile fails the composition rather than mixing versions. On
-        any failure the upload is aborted.
+        any failure the upload is aborted, in the background when S3 cannot be reached.
         """
         name = self.object_key(key)
         if not sources:
@@ -201,13 +209,14 @@ class S3Storage(Storage):
                 raise
         return latest
 
-    def _abort_quietly(self, name: str, upload_id: str) -> None:
-        """Abort an upload; a failure is logged, not raised: this runs while another error
-        propagates, and the sweep removes whatever is left later."""
+    def _abort_or_defer(self, name: str, upload_id: str) -> None:
+        """Abort an upload, or hand it to the background retrier when that fails. Never
+        raises: it runs while another error propagates, and that error is the one to see."""
         try:
             self._abort_upload(name, upload_id)
         except StorageError as error:
-            log.warning("%s; the sweep will abort it later", error)
+            log.warning("%s; retrying in the background", error)
+            self.deferred_aborts.add(name, upload_id)
 
     def _abort_upload(self, name: str, upload_id: str) -> int:
         """Abort one multipart upload; 1 when this call did it, 0 when it was already gone."""
@@ -273,10 +282,11 @@ class S3Upload(Upload):
         return stored
 
     def _abort(self) -> None:
-        """Abort the multipart upload (quietly: abort runs while another error propagates)."""
+        """Abort the multipart upload; when S3 cannot be reached, it is retried in the
+        background rather than raised (abort runs while another error propagates)."""
         self._buffer = bytearray()
         if self.upload_id is not None:
-            self._storage._abort_quietly(self._name, self.upload_id)
+            self._storage._abort_or_defer(self._name, self.upload_id)
 
     def _next_part_size(self) -> int:
         return self._storage.part_size * (1 + len(self._parts) // PARTS_PER_SIZE_STEP)
@@ -349,7 +359,7 @@ class _Composition:
 
     def abort(self) -> None:
         self._buffer = bytearray()
-        self._storage._abort_quietly(self._name, self.upload_id)
+        self._storage._abort_or_defer(self._name, self.upload_id)
 
     def _fetch(self, source: str, etag: str, offset: int, length: int) -> bytes:
         client, bucket = self._storage.client, self._storage.bucket
@@ -398,6 +408,84 @@ def _completed_part(number: int, sent: Mapping[str, Any]) -> CompletedPartTypeDe
     if "ChecksumCRC32" in sent:
         part["ChecksumCRC32"] = sent["ChecksumCRC32"]
     return part
+
+
+class DeferredAborts:
+    """Multipart uploads whose abort failed (S3 unreachable), aborted again in the background,
+    so an outage does not leave them, and the parts S3 bills for, for the sweep's hour.
+
+    A daemon thread, started with the first one, retries each abort with waits doubling from
+    `first_delay` up to `max_delay`, until it succeeds, the upload is found gone, or
+    `deadline` seconds have passed, or the process ends: the sweep takes it then. Written
+    here: the standard library has no background retrier, and this is one small loop.
+    """
+
+    def __init__(
+        self,
+        abort: Callable[[str, str], int],
+        first_delay: float = ABORT_RETRY_DELAYS[0],
+        max_delay: float = ABORT_RETRY_DELAYS[1],
+        deadline: float = ABORT_RETRY_DEADLINE,
+    ) -> None:
+        self._abort = abort  # 1 when it aborted, 0 when the upload was gone; raises otherwise
+        self._first_delay, self._max_delay, self._deadline = first_delay, max_delay, deadline
+        # (object name, upload id) -> (next attempt, current wait, give up after), monotonic
+        self._pending: dict[tuple[str, str], tuple[float, float, float]] = {}
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def pending(self) -> int:
+        with self._changed:
+            return len(self._pending)
+
+    def add(self, name: str, upload_id: str) -> None:
+        now = time.monotonic()
+        with self._changed:
+            self._pending[name, upload_id] = (
+                now + self._first_delay,
+                self._first_delay,
+                now + self._deadline,
+            )
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="exportd-s3-aborts", daemon=True
+                )
+                self._thread.start()
+            self._changed.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                due = [(upload, when) for upload, when in self._pending.items() if when[0] <= now]
+                if not due:
+                    wake = min((when[0] for when in self._pending.values()), default=None)
+                    self._changed.wait(None if wake is None else wake - now)
+            for (name, upload_id), (_, delay, give_up_at) in due:
+                self._retry(name, upload_id, delay, give_up_at)
+
+    def _retry(self, name: str, upload_id: str, delay: float, give_up_at: float) -> None:
+        try:
+            aborted = self._abort(name, upload_id)
+        except Exception as error:  # StorageError mostly; nothing may end the thread
+            now = time.monotonic()
+            with self._changed:
+                if now < give_up_at:
+                    delay = min(2 * delay, self._max_delay)
+                    self._pending[name, upload_id] = (now + delay, delay, give_up_at)
+                    return
+                self._pending.pop((name, upload_id), None)
+            log.warning(
+                "gave up aborting the upload of %s: %s; the sweep will abort it", name, error
+            )
+            return
+        with self._changed:
+            self._pending.pop((name, upload_id), None)
+        if aborted:
+            log.info("aborted the upload of %s on a later attempt", name)
+        else:
+            log.info("the upload of %s was gone already: nothing to abort", name)
 
 
 class GzipLineCounter:
