@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from exportd.settings import Settings
 from exportd.storage.local import LocalStorage
 from exportd.store import jobs
 from exportd.store.schema import tasks
+from tests.integration.s3_server import REGION, S3Server
 
 SPEC = SeedSpec(
     seed=8, users=8, teams=3, projects=4, tasks=300, stories_per_task=2,
@@ -181,3 +183,35 @@ def test_a_cancelled_sharded_export_stops_its_shards_and_leaves_nothing(
     with pytest.raises(JobCancelled):
         export_resources(JobContext(job, sharded, lambda _: None, cancelled))
     assert [path.name for path in local(sharded).root.rglob("*") if path.is_file()] == []
+
+
+def test_a_sharded_export_to_s3_is_joined_in_the_bucket(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each shard process uploads its own object; the bucket joins them, and they go."""
+    monkeypatch.setattr(shards, "MIN_SHARD_OBJECTS", 50)
+    with S3Server() as s3:
+        for name, value in s3.environment().items():
+            monkeypatch.setenv(name, value)  # the shard processes read them too
+        client = s3.client()
+        bucket = f"shards-{uuid.uuid4().hex[:12]}"  # moto's buckets outlive its server
+        client.create_bucket(Bucket=bucket)
+        update = {
+            "export_shards": 3,
+            "storage_url": f"s3://{bucket}/tenant",
+            "s3_endpoint_url": s3.url,
+            "s3_region": REGION,
+        }
+        runtime = Runtime.open(settings.model_copy(update=update))
+        runtime.migrate()
+        try:
+            seeded = seed_organization(runtime.database, SPEC)
+            job, outcome, _ = run(runtime, seeded, MIXED)
+            expected = unsplit(runtime, seeded, parse_export_request(MIXED))
+        finally:
+            runtime.close()
+        body = client.get_object(Bucket=bucket, Key=f"tenant/{outcome.file_key}")["Body"]
+        assert gzip.decompress(body.read()) == expected
+        listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
+        assert [item["Key"] for item in listed] == [f"tenant/exports/{job.gid}.jsonl.gz"]
+        assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
