@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import update
 
@@ -22,14 +23,17 @@ from exportd.exports.context import Export
 from exportd.exports.jsonl import encode_page
 from exportd.exports.reader import snapshot
 from exportd.exports.resource import Slice, resource_export_pages
+from exportd.jobs import WorkerPool
 from exportd.jobs.context import JobCancelled, JobContext, JobOutcome
-from exportd.jobs.handlers import export_resources
+from exportd.jobs.handlers import HANDLERS, export_resources
 from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.storage.local import LocalStorage
 from exportd.store import jobs
 from exportd.store.schema import tasks
+from tests.conftest import LiveServer
 from tests.integration.s3_server import REGION, S3Server
+from tests.integration.test_resource_exports import request, wait
 
 SPEC = SeedSpec(
     seed=8, users=8, teams=3, projects=4, tasks=300, stories_per_task=2,
@@ -215,3 +219,30 @@ def test_a_sharded_export_to_s3_is_joined_in_the_bucket(
         listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
         assert [item["Key"] for item in listed] == [f"tenant/exports/{job.gid}.jsonl.gz"]
         assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+@pytest.fixture
+def served(_session_server: LiveServer, sharded: Runtime) -> LiveServer:
+    return _session_server.use(sharded)
+
+
+def test_a_sharded_export_through_the_sdk_downloads_as_one_file(
+    served: LiveServer, sharded: Runtime, seeded: SeedResult
+) -> None:
+    """What a user sees: the job succeeds and the one file behind the download link is the
+    unsplit export."""
+    pool = WorkerPool(sharded, HANDLERS, workers=1, poll_interval=0.05)
+    sharded.job_enqueued = pool.wake
+    pool.start()
+    try:
+        sdk = served.sdk(seeded.service_account_token)
+        job = request(sdk, seeded.organization_gid, *MIXED)
+        done = wait(sdk, job["gid"])
+    finally:
+        pool.stop(timeout=30)
+    assert done["status"] == "succeeded"
+    response = httpx.get(done["new_resource_export"]["download_url"], timeout=30)
+    assert response.status_code == 200
+    assert gzip.decompress(response.content) == unsplit(
+        sharded, seeded, parse_export_request(MIXED)
+    )
