@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from exportd.exports import shapes
 from exportd.exports.reader import Reader
@@ -161,11 +161,15 @@ def _tasks(compacts: Compacts, gids: list[int]) -> Found:
 
 
 def _sections(compacts: Compacts, gids: list[int]) -> Found:
+    """Sections of the organization's projects. The project is checked by EXISTS, not a
+    join: with a join SQLite walks every project of the organization for each lookup
+    (three quarters of a million-task export's time), with EXISTS it starts from the gids."""
     reader = compacts.reader
-    query = (
-        select(sections.c.gid, sections.c.name)
-        .join(projects, projects.c.gid == sections.c.project_gid)
-        .where(sections.c.deleted_at.is_(None), reader.in_organization(projects))
+    in_project = select(projects.c.gid).where(
+        projects.c.gid == sections.c.project_gid, reader.in_organization(projects)
+    )
+    query = select(sections.c.gid, sections.c.name).where(
+        sections.c.deleted_at.is_(None), exists(in_project)
     )
     for row in reader.rows(query, sections.c.gid, gids):
         yield row.gid, shapes.named("section", row.gid, row.name)
