@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         description="Processes one large task export is split across (its shards are run at "
         "once and joined into one file); 1 exports in the worker itself.",
     )
+    export_shard_min_tasks: int = Field(
+        default=20_000,
+        ge=1,
+        description="Fewest tasks a shard gets: smaller exports are split in fewer shards, "
+        "or none.",
+    )
     stop_timeout: float = Field(
         default=20.0,
         ge=0,

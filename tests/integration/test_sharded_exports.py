@@ -7,7 +7,6 @@ import gzip
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -48,12 +47,10 @@ MIXED = [
 
 
 @pytest.fixture
-def sharded(
-    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Runtime]:
+def sharded(settings: Settings) -> Iterator[Runtime]:
     """A runtime that splits task exports of 50 tasks or more in up to 3 shards."""
-    monkeypatch.setattr(shards, "MIN_SHARD_OBJECTS", 50)
-    runtime = Runtime.open(settings.model_copy(update={"export_shards": 3}))
+    split = {"export_shards": 3, "export_shard_min_tasks": 50}
+    runtime = Runtime.open(settings.model_copy(update=split))
     runtime.migrate()
     yield runtime
     runtime.close()
@@ -102,7 +99,7 @@ def test_the_plan_cuts_the_largest_task_part_and_keeps_the_file_order(
     request = parse_export_request(MIXED)
     with snapshot(sharded.database) as connection:
         export = Export.open(connection, seeded.organization_gid)
-        plan = shards.plan(export, request, 3)
+        plan = shards.plan(export, request, 3, 50)
         joined = b"".join(
             encode_page(page)
             for shard in plan
@@ -110,9 +107,7 @@ def test_the_plan_cuts_the_largest_task_part_and_keeps_the_file_order(
                 connection, seeded.organization_gid, request, slices=shard
             )
         )
-        assert shards.plan(export, request, 3, min_objects=301) == [
-            tuple(Slice(part) for part in range(4))
-        ]
+        assert shards.plan(export, request, 3, 301) == [tuple(Slice(part) for part in range(4))]
     assert len(plan) == 3
     first, middle, last = plan
     assert [piece.part for piece in first] == [0, 1, 2]
@@ -193,7 +188,6 @@ def test_a_sharded_export_to_s3_is_joined_in_the_bucket(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each shard process uploads its own object; the bucket joins them, and they go."""
-    monkeypatch.setattr(shards, "MIN_SHARD_OBJECTS", 50)
     with S3Server() as s3:
         for name, value in s3.environment().items():
             monkeypatch.setenv(name, value)  # the shard processes read them too
@@ -202,6 +196,7 @@ def test_a_sharded_export_to_s3_is_joined_in_the_bucket(
         client.create_bucket(Bucket=bucket)
         update = {
             "export_shards": 3,
+            "export_shard_min_tasks": 50,
             "storage_url": f"s3://{bucket}/tenant",
             "s3_endpoint_url": s3.url,
             "s3_region": REGION,

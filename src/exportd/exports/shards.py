@@ -19,21 +19,13 @@ from exportd.store.schema import tasks
 
 Shard = tuple[Slice, ...]
 
-MIN_SHARD_OBJECTS = 20_000
-"""Fewest tasks worth a shard: below, starting a process costs more than it saves."""
-
 
 def plan(
-    export: Export,
-    request: ResourceExportRequest,
-    most: int,
-    *,
-    min_objects: int | None = None,
+    export: Export, request: ResourceExportRequest, most: int, min_objects: int
 ) -> list[Shard]:
     """At most `most` shards of `request`, in file order, each with `min_objects` tasks or
-    more (`MIN_SHARD_OBJECTS` by default); one shard, the whole export, when there are too
-    few tasks to split."""
-    min_objects = MIN_SHARD_OBJECTS if min_objects is None else min_objects
+    more; one shard, the whole export, when there are too few tasks to split (starting a
+    process then costs more than it saves)."""
     sizes = {
         index: _count(export, part)
         for index, part in enumerate(request.parts)

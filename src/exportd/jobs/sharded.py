@@ -65,8 +65,9 @@ def export_resources(
     database = runtime.database
     if database.is_sqlite and (":memory:" in database.url or database.url == "sqlite://"):
         return None
+    least = runtime.settings.export_shard_min_tasks
     with snapshot(database) as connection:  # a first look, to start processes only if needed
-        expected = len(plan(Export.open(connection, job.workspace_gid), request, most))
+        expected = len(plan(Export.open(connection, job.workspace_gid), request, most, least))
     if expected < 2:
         return None
     stem = key.removesuffix(".jsonl.gz")
@@ -75,7 +76,7 @@ def export_resources(
         with _ShardProcesses(runtime.settings, job.workspace_gid, job.parameters, expected) as run:
             with _writes_paused(database), snapshot(database) as connection:
                 export = Export.open(connection, job.workspace_gid)
-                shards = plan(export, request, expected)  # the plan, on the shared snapshot
+                shards = plan(export, request, expected, least)  # on the shared snapshot
                 if len(shards) < 2:
                     return None
                 snapshot_id = _exported_snapshot(connection)
