@@ -14,7 +14,7 @@ from __future__ import annotations
 import gzip
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,10 +133,14 @@ def bearer(seeded: SeedResult) -> dict[str, str]:
 
 @contextmanager
 def deploy(
-    home: Path, seed: Callable[[Database], Seeded], workers: int = 2
+    home: Path,
+    seed: Callable[[Database], Seeded],
+    workers: int = 2,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Deployment[Seeded]]:
     """Two API processes and `workers` workers on a fresh PostgreSQL schema and bucket,
-    with `seed(database)` run first; everything is stopped and removed afterwards."""
+    with `seed(database)` run first; everything is stopped and removed afterwards. `env`
+    adds settings for every process."""
     with contextmanager(_postgres_schema)() as database_url, S3Server() as s3:
         client = s3.client()
         bucket = f"exportd-{uuid.uuid4().hex[:16]}"
@@ -152,6 +156,7 @@ def deploy(
                 "EXPORTD_STORAGE_URL": f"s3://{bucket}/{PREFIX}",
                 "EXPORTD_JOB_LEASE": str(LEASE),
                 **s3.environment(),
+                **(env or {}),
             },
             database=database,
             storage=S3Storage(bucket, PREFIX, client),

@@ -49,6 +49,8 @@ LARGE = SeedSpec(
     seed=20, users=10, teams=2, projects=4, tasks=12000, stories_per_task=4,
     attachments_per_task=1, messages=20,
 )  # fmt: skip
+SHARDED = {"EXPORTD_EXPORT_SHARDS": "2", "EXPORTD_EXPORT_SHARD_MIN_TASKS": "5000"}
+"""Task exports of LARGE are split in two shards on the worker that runs them."""
 EVERY_KIND = [{"resource_type": "task"}, {"resource_type": "team"}, {"resource_type": "message"}]
 TASKS = [{"resource_type": "task"}]
 
@@ -71,7 +73,8 @@ Deployed = Deployment[Organizations]
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
-    with deploy(tmp_path_factory.mktemp("deployment") / "exportd-data", seed) as deployment:
+    home = tmp_path_factory.mktemp("deployment") / "exportd-data"
+    with deploy(home, seed, env=SHARDED) as deployment:
         yield deployment
 
 
@@ -123,6 +126,26 @@ def test_concurrent_requests_for_one_workspace_over_both_apis_accept_one(
     gid = int(accepted["new_resource_export"]["gid"])
     (row,) = wait_until_ended(deployment, [gid])
     assert (row.state, row.line_count) == ("finished", seeded.counts["tasks"])
+
+
+def test_a_large_task_export_is_sharded_on_its_worker_and_joined_in_the_bucket(
+    deployment: Deployed,
+) -> None:
+    seeded = deployment.seeded.large
+    response = request_resource_export(deployment, 1, seeded, TASKS)
+    assert response.status_code == 201, response.text
+    gid = int(response.json()["data"]["new_resource_export"]["gid"])
+
+    (row,) = wait_until_ended(deployment, [gid], timeout=90)
+
+    assert row.state == "finished"
+    assert f"export {gid}: 2 shards started" in deployment.worker_of(row).output
+    lines = download(deployment, 0, row, seeded)
+    assert lines == resource_lines(deployment, seeded, TASKS)
+    assert len(lines) == row.line_count == seeded.counts["tasks"]
+    assert stored_objects(deployment) == published_objects(deployment)  # shard objects gone
+    uploads = deployment.storage.client.list_multipart_uploads(Bucket=deployment.storage.bucket)
+    assert uploads.get("Uploads", []) == []
 
 
 def test_a_worker_killed_mid_export_leaves_it_to_another(deployment: Deployed) -> None:
