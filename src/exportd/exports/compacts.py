@@ -36,7 +36,7 @@ from exportd.store.schema import (
     workspaces,
 )
 
-CAPACITY = 50_000
+CAPACITY = 20_000
 """Most compact forms kept per kind between pages."""
 
 NESTED_USER = "_user"
