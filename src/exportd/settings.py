@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         default="",
         description="Endpoint of an S3-compatible service for s3:// storage; default: AWS S3.",
     )
+    s3_public_url: str = Field(
+        default="",
+        description="The S3 endpoint as the people downloading reach it, when it differs "
+        "from EXPORTD_S3_ENDPOINT_URL (an internal address); download links are presigned "
+        "for it.",
+    )
     s3_region: str = Field(
         default="", description="Region of s3:// storage; default: the AWS configuration's."
     )

@@ -502,6 +502,30 @@ def test_open_storage_builds_the_s3_backend_from_settings_and_aws_variables(
     assert objects(storage) == [f"a/b/{KEY}"]
 
 
+def test_download_links_are_presigned_for_the_public_endpoint_when_there_is_one(
+    s3: S3Server, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """exportd reaches S3 at one address, the people downloading at another."""
+    for name, value in s3.environment().items():
+        monkeypatch.setenv(name, value)
+    public = s3.url.replace("127.0.0.1", "localhost")
+    settings = Settings(home=tmp_path, storage_url=f"s3://{bucket}/p", s3_public_url=public)
+    storage = open_storage(settings)
+    assert isinstance(storage, S3Storage)
+    with storage.start_upload(KEY) as upload:
+        upload.write(DATA)
+        upload.publish()
+    checked = s3.presigned.checked
+
+    url = storage.presigned_url(KEY, NAME, timedelta(hours=1))
+
+    assert url.startswith(f"{public}/{bucket}/p/{KEY}?")
+    assert storage.client.meta.endpoint_url == s3.url  # uploads still go the internal way
+    response = httpx.get(url)
+    assert (response.status_code, response.content) == (200, DATA)
+    assert s3.presigned.checked == checked + 1  # signed for the host it was sent to
+
+
 @pytest.mark.parametrize(
     ("url", "more", "message"),
     [

@@ -70,4 +70,6 @@ def _open_s3(url: str, bucket: str, path: str, settings: Settings) -> Storage:
             f"EXPORTD_DOWNLOAD_URL_TTL {settings.download_url_ttl}: S3 presigned URLs last "
             "7 days (604800 s) at most"
         )
-    return S3Storage(bucket, prefix, s3_client(settings))
+    public = settings.s3_public_url
+    presigner = s3_client(settings, endpoint_url=public) if public else None
+    return S3Storage(bucket, prefix, s3_client(settings), presigner=presigner)

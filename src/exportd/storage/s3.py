@@ -69,6 +69,7 @@ class S3Storage(Storage):
         part_size: int = PART_SIZE,
         copy_part_size: int = MAX_COPY_PART_SIZE,
         abort_retry_delays: tuple[float, float] = ABORT_RETRY_DELAYS,
+        presigner: S3Client | None = None,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ConfigurationError(f"S3 parts must be at least {MIN_PART_SIZE} bytes")
@@ -79,6 +80,7 @@ class S3Storage(Storage):
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.client = client
+        self.presigner = presigner or client  # signs download links for their public host
         self.part_size = part_size
         self.copy_part_size = copy_part_size
         self.deferred_aborts = DeferredAborts(self._abort_upload, *abort_retry_delays)
@@ -183,7 +185,7 @@ class S3Storage(Storage):
             "ResponseContentDisposition": f'attachment; filename="{filename}"',
         }
         with _s3_errors(f"presign {params['Key']}"):
-            return self.client.generate_presigned_url(
+            return self.presigner.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=int(ttl.total_seconds())
             )
 
@@ -540,15 +542,16 @@ class GzipLineCounter:
                     return  # all input taken and no output held back
 
 
-def s3_client(settings: Settings) -> S3Client:
+def s3_client(settings: Settings, endpoint_url: str | None = None) -> S3Client:
     """A client from the usual AWS variables (credentials, region, profile), with exportd's
-    endpoint and region when set. Presigned URLs are SigV4, which every region and most
-    S3-compatible services accept (botocore would otherwise presign SigV2 in us-east-1).
-    S3-compatible services get path-style addressing: no wildcard DNS for buckets needed."""
+    endpoint (or `endpoint_url`) and region when set. Presigned URLs are SigV4, which every
+    region and most S3-compatible services accept (botocore would otherwise presign SigV2 in
+    us-east-1). S3-compatible services get path-style addressing: no wildcard DNS for
+    buckets needed."""
     import boto3
     from botocore.config import Config
 
-    endpoint = settings.s3_endpoint_url or None
+    endpoint = endpoint_url or settings.s3_endpoint_url or None
     config = Config(
         signature_version="s3v4",
         retries={"mode": "standard"},
