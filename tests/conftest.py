@@ -76,7 +76,8 @@ def database_url(
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings.load(home=tmp_path / "home", database_url=database_url)
+    """No wait between a failed attempt and its retry: tests that want one set it."""
+    return Settings.load(home=tmp_path / "home", database_url=database_url, retry_delay=0)
 
 
 @pytest.fixture

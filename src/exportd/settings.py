@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         default=1, ge=1, description="Exports one `exportd worker` process runs at once."
     )
+    retry_delay: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds a failed export waits before its second attempt; each later "
+        "retry waits 4 times longer.",
+    )
     export_shards: int = Field(
         default=1,
         ge=1,

@@ -155,6 +155,7 @@ def deploy(
                 "EXPORTD_QUEUE": "procrastinate",
                 "EXPORTD_STORAGE_URL": f"s3://{bucket}/{PREFIX}",
                 "EXPORTD_JOB_LEASE": str(LEASE),
+                "EXPORTD_RETRY_DELAY": "1",  # retries after 1 s, then 4 s
                 **s3.environment(),
                 **(env or {}),
             },

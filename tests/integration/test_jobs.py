@@ -265,6 +265,47 @@ def test_a_failure_is_retried_or_ends_the_job(made: Jobs) -> None:
     assert made.claim("w3", T0) is None
 
 
+def test_a_failed_job_is_claimable_again_only_when_its_retry_is_due(made: Jobs) -> None:
+    job = made.create()
+    assert made.claim("w1", T0) is not None
+    due = T0 + timedelta(seconds=40)
+    assert jobs.fail(made.runtime.database, job.gid, "w1", "OSError: gone", True, due)
+    assert made.get(job.gid).state is State.PENDING
+    later = made.create(at=T0 + timedelta(seconds=1))  # newer, but runnable now
+
+    assert made.claim("w2", due - timedelta(seconds=1)) == made.get(later.gid)
+    assert made.claim("w2", due - timedelta(seconds=1)) is None
+    retried = made.claim("w2", due)
+    assert retried is not None
+    assert (retried.gid, retried.attempts) == (job.gid, 2)
+
+
+def test_a_failing_handler_waits_the_retry_delay_between_attempts(
+    made: Jobs, pools: Callable[..., WorkerPool]
+) -> None:
+    clock = FrozenClock(T0)
+    made.runtime.clock = clock
+    made.runtime.settings = made.runtime.settings.model_copy(update={"retry_delay": 30.0})
+    calls: list[int] = []
+
+    def handler(context: JobContext) -> JobOutcome:
+        calls.append(context.job.attempts)
+        raise OSError("the bucket is unreachable")
+
+    pools(handler)
+    job = made.create(max_attempts=3)
+    _wait_until(
+        lambda: made.get(job.gid).attempts == 1 and made.get(job.gid).state is State.PENDING
+    )
+    assert made.get(job.gid).lease_expires_at == T0 + timedelta(seconds=30)
+    time.sleep(0.3)  # polls go by; the retry is not due
+    assert calls == [1]
+
+    clock.advance(timedelta(seconds=30))
+    _wait_until(lambda: calls == [1, 2] and made.get(job.gid).state is State.PENDING)
+    assert made.get(job.gid).lease_expires_at == T0 + timedelta(seconds=30 + 120)
+
+
 def test_release_hands_the_job_back_without_counting_the_attempt(made: Jobs) -> None:
     job = made.create()
     database = made.runtime.database

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -148,6 +149,7 @@ def test_a_failed_attempt_is_sent_again_for_its_retry(
     runtime: Runtime, organization: SeedResult
 ) -> None:
     gid = new_job(runtime, organization)
+    runtime.settings = runtime.settings.model_copy(update={"retry_delay": 30.0})
 
     def broken(_context: ExportContext) -> JobOutcome:
         raise OSError("disk full")
@@ -160,6 +162,11 @@ def test_a_failed_attempt_is_sent_again_for_its_retry(
     assert len(messages(runtime)) == 2
     retried = job(runtime, gid)
     assert (retried.state.value, retried.attempts) == ("pending", 1)
+    with runtime.database.read() as connection:  # the message is due when the retry is
+        wait = connection.execute(
+            text("SELECT max(scheduled_at) - now() FROM procrastinate_jobs")
+        ).scalar_one()
+    assert timedelta(seconds=25) < wait <= timedelta(seconds=30)
 
 
 def test_a_task_asked_to_stop_hands_its_job_back(

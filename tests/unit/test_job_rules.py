@@ -17,6 +17,7 @@ from exportd.domain.jobs import (
     classify,
     decide,
     error_reason,
+    retry_delay,
     stalled_reason,
 )
 from exportd.domain.vocabulary import EXPORT_STATES, JOB_STATUSES
@@ -106,3 +107,10 @@ def test_a_lease_expires_only_on_a_started_job_after_its_time() -> None:
     assert job.lease_expired(NOW + timedelta(milliseconds=1))
     pending = ExportJob.from_row(_row(state="pending", lease_expires_at=None))
     assert not pending.lease_expired(NOW + timedelta(days=1))
+
+
+def test_each_retry_waits_four_times_longer_than_the_one_before() -> None:
+    first = timedelta(seconds=10)
+    waits = [retry_delay(first, attempts) for attempts in (1, 2, 3)]
+    assert waits == [timedelta(seconds=10), timedelta(seconds=40), timedelta(seconds=160)]
+    assert retry_delay(timedelta(0), 2) == timedelta(0)

@@ -69,6 +69,18 @@ def decide(failure: Failure, attempts: int, max_attempts: int) -> RetryDecision:
     return RetryDecision.RETRY
 
 
+RETRY_GROWTH = 4
+"""Each retry of a failed attempt waits this many times longer than the one before."""
+
+
+def retry_delay(first: timedelta, attempts: int) -> timedelta:
+    """How long a job waits before the attempt after its `attempts`-th failed one: `first`,
+    then 4 and 16 times as long, so a storage or database outage of a minute or two does not use
+    up every attempt while a persistent failure still ends soon."""
+    factor: int = RETRY_GROWTH ** max(attempts - 1, 0)
+    return first * factor
+
+
 def error_reason(error: BaseException, attempts: int, max_attempts: int) -> str:
     """What `error_reason` records for an exception raised by export code.
 

@@ -17,7 +17,14 @@ from enum import StrEnum
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from exportd.domain.jobs import ExportJob, RetryDecision, classify, decide, error_reason
+from exportd.domain.jobs import (
+    ExportJob,
+    RetryDecision,
+    classify,
+    decide,
+    error_reason,
+    retry_delay,
+)
 from exportd.jobs.context import Handler, JobContext, JobOutcome
 from exportd.runtime import Runtime
 from exportd.store import jobs as store
@@ -73,6 +80,12 @@ class Attempt:
         self._lost = False  # the lease was lost: another worker owns the job now
         self._handed_back = False  # released to `pending` by hand_back()
         self._settled = False  # its outcome is being recorded: too late to hand it back
+
+    @property
+    def retry_delay(self) -> timedelta:
+        """How long the job waits before its next attempt if this one fails."""
+        first = timedelta(seconds=self.runtime.settings.retry_delay)
+        return retry_delay(first, self.job.attempts)
 
     def report_progress(self, objects: int) -> None:
         self.progress = objects
@@ -162,12 +175,13 @@ class Attempt:
         decision = decide(classify(error), job.attempts, job.max_attempts)
         reason = error_reason(error, job.attempts, job.max_attempts)
         retry = decision is RetryDecision.RETRY
+        retry_at = now + self.retry_delay if retry else None
         if not self._recorded(
-            lambda: store.fail(database, job.gid, self.worker_id, reason, retry=retry)
+            lambda: store.fail(database, job.gid, self.worker_id, reason, retry, retry_at)
         ):
             log.warning("export %s failed after its lease was lost: %s", job.gid, reason)
             return Ending.LOST
-        outcome_text = "will be retried" if retry else "gave up"
+        outcome_text = f"will be retried in {self.retry_delay}" if retry else "gave up"
         log.error("export %s failed, %s: %s", job.gid, outcome_text, reason, exc_info=error)
         return Ending.RETRY if retry else Ending.GAVE_UP
 

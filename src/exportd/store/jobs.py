@@ -105,7 +105,8 @@ def claim(
     kinds: Collection[str] | None = None,
     gid: int | None = None,
 ) -> ExportJob | None:
-    """Take the oldest job that is pending, or started with an expired lease, and hold it.
+    """Take the oldest job that is pending (and due, if it waits to be retried), or started
+    with an expired lease, and hold it.
 
     Taking it counts an attempt and starts a lease of `lease` from `now`. A stalled job
     (its lease expired: its worker vanished) with no attempts left is marked `error` on the
@@ -114,7 +115,10 @@ def claim(
     Returns the job as claimed, or None when there is nothing to do.
     """
     claimable = or_(
-        exports.c.state == State.PENDING.value,
+        and_(
+            exports.c.state == State.PENDING.value,
+            or_(exports.c.lease_expires_at.is_(None), exports.c.lease_expires_at <= now),
+        ),
         and_(exports.c.state == State.STARTED.value, exports.c.lease_expires_at < now),
     )
     query = (
@@ -235,8 +239,16 @@ def finish(
     return _held_update(database, gid, worker_id, values)
 
 
-def fail(database: Database, gid: int, worker_id: str, reason: str, retry: bool) -> bool:
-    """End the current attempt with `reason`: back to `pending` for a retry, or `error`.
+def fail(
+    database: Database,
+    gid: int,
+    worker_id: str,
+    reason: str,
+    retry: bool,
+    retry_at: datetime | None = None,
+) -> bool:
+    """End the current attempt with `reason`: back to `pending` for a retry (claimable from
+    `retry_at` on, at once when None), or `error`.
 
     Whether to retry is `domain.jobs.decide()`'s call, made by the caller. The reason is
     recorded either way (a retried job shows its last failure until it finishes).
@@ -244,7 +256,12 @@ def fail(database: Database, gid: int, worker_id: str, reason: str, retry: bool)
     held the job.
     """
     if retry:
-        values: dict[str, Any] = {"state": State.PENDING.value, **_NO_LEASE, "started_at": None}
+        values: dict[str, Any] = {
+            "state": State.PENDING.value,
+            **_NO_LEASE,
+            "lease_expires_at": retry_at,  # a pending job's: when it may be claimed
+            "started_at": None,
+        }
     else:
         values = {"state": State.ERROR.value, "lease_expires_at": None}
     return _held_update(database, gid, worker_id, {**values, "error_reason": reason})

@@ -497,6 +497,7 @@ exports = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("max_attempts", Integer, nullable=False, default=3),
     Column("lease_owner", String(64), nullable=True),
+    # started: when the lease ends; pending after a failure: when the retry may start
     Column("lease_expires_at", UTCDateTime, nullable=True),
     Column("progress_objects", BigInteger, nullable=False, default=0),
     Column("error_reason", Text, nullable=True),

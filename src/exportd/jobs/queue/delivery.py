@@ -8,6 +8,8 @@ claimable jobs too (`jobs.queue.worker`), so even a lost message strands nothing
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from procrastinate import App, SyncPsycopgConnector
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
@@ -28,12 +30,15 @@ class Delivery:
     def __init__(self) -> None:
         self._app = App(connector=SyncPsycopgConnector())
 
-    def __call__(self, connection: Connection, gid: int) -> None:
-        """Defer the message for export `gid` in `connection`'s transaction."""
+    def __call__(self, connection: Connection, gid: int, delay: timedelta | None = None) -> None:
+        """Defer the message for export `gid` in `connection`'s transaction, to be run
+        `delay` from now (a retry's wait) or at once."""
         driver_connection = connection.connection.driver_connection
-        self._app.configure_task(RUN_EXPORT, queue=QUEUE, connection=driver_connection).defer(
-            export_gid=gid
+        wait = {"seconds": delay.total_seconds()} if delay else None
+        task = self._app.configure_task(
+            RUN_EXPORT, queue=QUEUE, connection=driver_connection, schedule_in=wait
         )
+        task.defer(export_gid=gid)
 
 
 def libpq_url(database_url: str) -> str:

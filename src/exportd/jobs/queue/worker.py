@@ -76,16 +76,18 @@ class ExportTasks:
             should_stop=context.should_abort,
         )
         ending = attempt.run()
-        if ending in (Ending.RETRY, Ending.HANDED_BACK):
+        if ending is Ending.RETRY:
+            self.redeliver(job.gid, attempt.retry_delay)
+        elif ending is Ending.HANDED_BACK:
             self.redeliver(job.gid)
         return f"export {job.gid}: {ending}"
 
-    def redeliver(self, gid: int) -> None:
-        """A new message for a job back in `pending`; if it cannot be sent, a sweep will
-        find the job instead."""
+    def redeliver(self, gid: int, delay: timedelta | None = None) -> None:
+        """A new message for a job back in `pending`, due when the job is; if it cannot be
+        sent, a sweep will find the job instead."""
         try:
             with self.runtime.database.write() as connection:
-                self.deliver(connection, gid)
+                self.deliver(connection, gid, delay)
         except Exception:
             log.exception("export %s: could not send it again; a sweep will take it", gid)
 
