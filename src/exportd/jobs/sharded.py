@@ -45,7 +45,7 @@ from exportd.store.database import Database
 log = logging.getLogger("exportd.jobs.sharded")
 
 READY_TIMEOUT = 120.0
-"""Seconds shards get to start and open their snapshot; writers may wait meanwhile."""
+"""Seconds shard processes get to start, and then to open their snapshot."""
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]+")
 
 Order = tuple[str | None, Shard, str] | None
@@ -74,6 +74,7 @@ def export_resources(
     keys = [f"{stem}.shard-{number}.jsonl.gz" for number in range(expected)]
     try:
         with _ShardProcesses(runtime.settings, job.workspace_gid, job.parameters, expected) as run:
+            run.wait_until_started()  # before the lock: starting Python takes a while
             with _writes_paused(database), snapshot(database) as connection:
                 export = Export.open(connection, job.workspace_gid)
                 shards = plan(export, request, expected, least)  # on the shared snapshot
@@ -161,19 +162,27 @@ class _ShardProcesses:
         for pipe in self._pipes:
             pipe.close()
 
+    def wait_until_started(self) -> None:
+        """Wait until every shard process is up and waits for its order."""
+        self._gather("started", range(len(self._processes)))
+
     def start(self, orders: Sequence[Order]) -> None:
         """Give each shard its order and wait until each has opened its snapshot."""
         for pipe, order in zip(self._pipes, orders, strict=False):
             pipe.send(order)
-        waiting = set(range(len(orders)))
+        self._gather("ready", range(len(orders)))
+        self._working = len(orders)
+
+    def _gather(self, word: str, numbers: range) -> None:
+        """Wait until each shard of `numbers` has said `word`."""
+        waiting = set(numbers)
         deadline = time.monotonic() + READY_TIMEOUT
         while waiting:
             for number, message in self._receive(waiting, deadline - time.monotonic()):
-                if message[0] == "ready":
+                if message[0] == word:
                     waiting.discard(number)
             if waiting and time.monotonic() > deadline:
-                raise ShardFailed(f"shards {sorted(waiting)} did not start in {READY_TIMEOUT} s")
-        self._working = len(orders)
+                raise ShardFailed(f"shards {sorted(waiting)} not {word} in {READY_TIMEOUT} s")
 
     def wait(self, context: JobContext) -> int:
         """Relay progress until every shard is done; the total number of lines written.
@@ -218,6 +227,7 @@ def _run_shard(
     database = Database(settings.database_url)
     parent = os.getppid()
     try:
+        pipe.send(("started",))
         order: Order = pipe.recv()
         if order is None:
             return
