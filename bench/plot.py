@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / ".cache" / "exports.json"
 OUTPUT = HERE.parent / "docs" / "benchmarks-exports.png"
-SERIES = ("default", "floor-default", "narrow", "organization")
+SERIES = ("default", "sharded", "floor-default", "narrow", "organization")
 
 
 def main() -> None:
