@@ -21,6 +21,7 @@ from exportd.store.bulk import bulk_insert
 from exportd.store.schema import (
     access_tokens,
     attachments,
+    custom_fields,
     goals,
     message_parents,
     messages,
@@ -30,6 +31,7 @@ from exportd.store.schema import (
     sections,
     stories,
     tags,
+    task_custom_field_values,
     tasks,
     teams,
     users,
@@ -184,6 +186,26 @@ def test_status_updates_have_exactly_one_parent_and_messages_at_least_one(
     assert {subtype for subtype, _ in parents} == {"default", "status_update"}
     for subtype, count in parents:
         assert count == 1 if subtype == "status_update" else count >= 1
+
+
+def test_percentages_are_stored_as_fractions_and_other_numbers_as_they_show(
+    runtime: Runtime, seeded: SeedResult
+) -> None:
+    """A percentage field's 0.42 shows as "42%", as in Asana; other numbers show as stored."""
+    values = task_custom_field_values
+    query = (
+        select(custom_fields.c.format, values.c.number_value)
+        .join(custom_fields, custom_fields.c.gid == values.c.custom_field_gid)
+        .where(values.c.number_value.is_not(None))
+    )
+    with runtime.database.read() as connection:
+        numbers = connection.execute(query).all()
+    percentages = [value for format_, value in numbers if format_ == "percentage"]
+    others = [value for format_, value in numbers if format_ != "percentage"]
+    assert percentages
+    assert others
+    assert all(0 <= value <= 1 for value in percentages)
+    assert max(others) > 1
 
 
 def test_accounts_and_tokens(runtime: Runtime, seeded: SeedResult) -> None:

@@ -252,7 +252,11 @@ class _TaskMaker:
         if field.subtype == "text":
             value["text_value"] = f"T-{rng.randint(100, 99_999)}"
         elif field.subtype == "number":
-            value["number_value"] = round(rng.uniform(0, 100), field.precision or 0)
+            number = rng.uniform(0, 100)
+            if field.format == "percentage":  # stored as a fraction: 0.42 shows as "42%"
+                value["number_value"] = round(number / 100, (field.precision or 0) + 2)
+            else:
+                value["number_value"] = round(number, field.precision or 0)
         elif field.subtype == "date":
             value["date_value"] = (created + timedelta(days=rng.randint(0, 60))).date()
         elif field.subtype == "people":
