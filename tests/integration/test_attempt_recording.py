@@ -90,7 +90,7 @@ def test_a_finished_attempt_is_recorded_once_the_database_is_back(
 ) -> None:
     job = claimed_job(runtime)
     finish = Outage(unreachable(), 3, jobs.finish)
-    monkeypatch.setattr(attempt_module.store, "finish", finish)
+    monkeypatch.setattr(jobs, "finish", finish)
 
     ending = Attempt(runtime, lambda _context: OUTCOME, job, "w1", LEASE).run()
 
@@ -109,7 +109,7 @@ def test_a_failed_attempt_is_recorded_with_its_reason_once_the_database_is_back(
 ) -> None:
     job = claimed_job(runtime)
     fail = Outage(unreachable(), 2, jobs.fail)
-    monkeypatch.setattr(attempt_module.store, "fail", fail)
+    monkeypatch.setattr(jobs, "fail", fail)
 
     def broken(_context: JobContext) -> JobOutcome:
         raise unreachable()
@@ -129,7 +129,7 @@ def test_a_database_out_of_reach_for_longer_than_the_lease_leaves_the_job_to_it(
 ) -> None:
     job = claimed_job(runtime)
     finish = Outage(unreachable(), 1_000, jobs.finish)
-    monkeypatch.setattr(attempt_module.store, "finish", finish)
+    monkeypatch.setattr(jobs, "finish", finish)
 
     with pytest.raises(OperationalError):
         Attempt(runtime, lambda _context: OUTCOME, job, "w1", LEASE).run()
@@ -145,7 +145,7 @@ def test_an_error_that_is_not_an_outage_is_not_tried_again(
     job = claimed_job(runtime)
     refused = IntegrityError("UPDATE exports", {}, Exception("violates a constraint"))
     finish = Outage(refused, 1, jobs.finish)
-    monkeypatch.setattr(attempt_module.store, "finish", finish)
+    monkeypatch.setattr(jobs, "finish", finish)
 
     with pytest.raises(IntegrityError):
         Attempt(runtime, lambda _context: OUTCOME, job, "w1", LEASE).run()

@@ -98,7 +98,7 @@ def test_an_app_gets_a_token_refreshes_it_and_revokes_it(
     again = asana.UsersApi(live_server.sdk(refreshed["access_token"])).get_user("me", {})
     assert again["name"] == "Mel"
 
-    revoked = client.revoke_token(
+    revoked = client.revoke_token(  # type: ignore[no-untyped-call]
         f"{live_server.url}/-/oauth_revoke",
         token=token["refresh_token"],
         token_type_hint="refresh_token",

@@ -265,7 +265,7 @@ def test_pkce_needs_the_verifier_of_the_challenge(
     right, challenge = pkce_pair()
     code = new_code(live_server, o, browser, code_challenge=challenge, code_challenge_method="S256")
     before = counts(runtime)
-    extra = {} if verifier is None else {"code_verifier": verifier}
+    extra: dict[str, Any] = {} if verifier is None else {"code_verifier": verifier}
     status, error, description = error_of(exchange(token_url, o, code, **extra))
     assert status == 400
     assert (error, description[: len(expected[1])]) == expected

@@ -38,7 +38,7 @@ SPEC = SeedSpec(
     seed=8, users=8, teams=3, projects=4, tasks=300, stories_per_task=2,
     attachments_per_task=1, messages=20,
 )  # fmt: skip
-MIXED = [
+MIXED: list[dict[str, Any]] = [
     {"resource_type": "team"},
     {"resource_type": "task", "filters": {"created_at.after": "2023-06-01T00:00:00Z"}},
     {"resource_type": "task"},
