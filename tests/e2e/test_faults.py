@@ -129,7 +129,7 @@ def test_a_worker_losing_the_database_fails_the_attempt_and_the_export_is_retrie
     )
     (row,) = wait_until_ended(deployment, [gid], timeout=180)
     assert (row.state, row.attempts) == ("finished", 2), logs(deployment)
-    assert f"export {gid} failed, will be retried: OperationalError" in victim.output
+    assert f"export {gid} failed, will be retried in 0:00:01: OperationalError" in victim.output
     # The file is whole and holds nothing of the failed attempt (comparing it with the
     # engine's objects, as test_workers does, would cost this many lines ~20 s here).
     lines = download(deployment, 0, row, seeded)
