@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 
 from exportd.domain.projection import FieldTree, project
 from exportd.domain.resource_exports import ExportPart, ResourceExportRequest
@@ -22,8 +22,7 @@ from exportd.exports.context import Export, Pages
 from exportd.exports.embedded import embed_children
 from exportd.exports.reader import BATCH_SIZE
 from exportd.exports.shapes import DEFAULT_PERMALINK_BASE, Obj
-from exportd.store.resource_exports import Condition, filter_conditions
-from exportd.store.schema import messages, tasks, teams
+from exportd.store.resource_exports import Condition, filter_conditions, gid_range
 
 
 def _tasks(export: Export, where: list[Condition], tree: FieldTree) -> Pages:
@@ -47,9 +46,6 @@ PAGES: dict[str, Callable[[Export, list[Condition], FieldTree], Pages]] = {
 }
 """How each resource type's objects are read, given its filters as conditions and its fields."""
 
-TABLES: dict[str, Table] = {"task": tasks, "team": teams, "message": messages}
-"""The table of each resource type: its `gid` orders the part."""
-
 WITH_CHILDREN = frozenset({"task", "message"})
 """Types whose objects carry their own stories and attachments."""
 
@@ -65,10 +61,7 @@ class Slice:
     stop: int | None = None
 
     def conditions(self, resource_type: str) -> list[Condition]:
-        gid = TABLES[resource_type].c.gid
-        bounds = [gid >= self.start if self.start is not None else None,
-                  gid < self.stop if self.stop is not None else None]  # fmt: skip
-        return [bound for bound in bounds if bound is not None]
+        return gid_range(resource_type, self.start, self.stop)
 
 
 def whole(request: ResourceExportRequest) -> tuple[Slice, ...]:

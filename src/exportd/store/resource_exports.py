@@ -22,6 +22,7 @@ from exportd.store.schema import (
     task_followers,
     task_likes,
     tasks,
+    teams,
     users,
     workspace_memberships,
 )
@@ -32,7 +33,8 @@ _RELATIONS: dict[str, dict[str, Table]] = {
     "task": {"followers": task_followers, "liked_by": task_likes},
     "message": {"followers": message_followers, "liked_by": message_likes},
 }
-_TABLES: dict[str, Table] = {"task": tasks, "message": messages}
+TABLES: dict[str, Table] = {"task": tasks, "team": teams, "message": messages}
+"""The table of each resource type; tasks and messages have filters (`_RELATIONS`)."""
 _CHUNK = 5_000  # gids bound in one IN list, well within every backend's limit
 
 
@@ -65,12 +67,20 @@ def check_filter_users(
             raise InvalidRequest(f"{place}: {gid} is not a user of this workspace")
 
 
+def gid_range(resource_type: str, start: int | None, stop: int | None) -> list[Condition]:
+    """`start <= gid < stop` on the type's table; an end that is None is open."""
+    gid = TABLES[resource_type].c.gid
+    bounds = [gid >= start if start is not None else None,
+              gid < stop if stop is not None else None]  # fmt: skip
+    return [bound for bound in bounds if bound is not None]
+
+
 def filter_conditions(resource_type: str, filters: Filters) -> list[Condition]:
     """The filters of one part of `resource_type` (task or message) as SQL conditions on
     its table, to be ANDed; none for a type without filters."""
-    table = _TABLES.get(resource_type)
-    if table is None:
+    if resource_type not in _RELATIONS:
         return []
+    table = TABLES[resource_type]
     if resource_type != "task" and (filters.assignee or filters.assigned_by):
         raise ValueError(f"{resource_type}s have no assignee: the request was not parsed")
     conditions: list[Condition] = []
