@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedResult, SeedSpec
-from exportd.domain.jobs import PermanentExportError
+from exportd.domain.jobs import ExportJob, PermanentExportError
 from exportd.domain.resource_exports import DEFAULT_FIELDS, parse_export_request
 from exportd.domain.resources import RESOURCES
 from exportd.errors import InvalidRequest
@@ -507,13 +507,18 @@ def test_filter_users_must_be_users_of_the_workspace(runtime: Runtime, seeded: S
         )
 
 
-def run_job(runtime: Runtime, seeded: SeedResult, parameters: dict[str, Any]) -> Any:
+def new_job(runtime: Runtime, seeded: SeedResult, parameters: dict[str, Any]) -> ExportJob:
+    """A pending resource export of the seeded organization, by its service account."""
     with runtime.database.write() as connection:
-        job = jobs.create(
+        return jobs.create(
             connection, gid=runtime.gids.next_int(), kind="resource",
             workspace_gid=seeded.organization_gid, created_by_gid=seeded.service_account_gid,
             parameters=parameters, now=runtime.clock(), job_gid=runtime.gids.next_int(),
         )  # fmt: skip
+
+
+def run_job(runtime: Runtime, seeded: SeedResult, parameters: dict[str, Any]) -> Any:
+    job = new_job(runtime, seeded, parameters)
     progress: list[int] = []
     outcome = HANDLERS["resource"](JobContext(job, runtime, progress.append, threading.Event()))
     return job, outcome, progress

@@ -28,10 +28,10 @@ from exportd.jobs.handlers import HANDLERS, export_resources
 from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.storage.local import LocalStorage
-from exportd.store import jobs
 from exportd.store.schema import tasks
 from tests.conftest import LiveServer
 from tests.integration.s3_server import REGION, S3Server
+from tests.integration.test_resource_export_engine import new_job, run_job
 from tests.integration.test_resource_exports import request, wait
 
 SPEC = SeedSpec(
@@ -70,16 +70,10 @@ def unsplit(runtime: Runtime, seeded: SeedResult, request: ResourceExportRequest
 def run(
     runtime: Runtime, seeded: SeedResult, parameters: list[Any]
 ) -> tuple[ExportJob, JobOutcome, list[int]]:
-    request = parse_export_request(parameters)
-    with runtime.database.write() as connection:
-        job = jobs.create(
-            connection, gid=runtime.gids.next_int(), kind="resource",
-            workspace_gid=seeded.organization_gid, created_by_gid=seeded.service_account_gid,
-            parameters=request.to_parameters(), now=runtime.clock(),
-            job_gid=runtime.gids.next_int(),
-        )  # fmt: skip
-    progress: list[int] = []
-    outcome = export_resources(JobContext(job, runtime, progress.append, threading.Event()))
+    """Run the resource handler on a new job for `parameters`; what it returned."""
+    job, outcome, progress = run_job(
+        runtime, seeded, parse_export_request(parameters).to_parameters()
+    )
     return job, outcome, progress
 
 
@@ -170,13 +164,7 @@ def test_a_cancelled_sharded_export_stops_its_shards_and_leaves_nothing(
     sharded: Runtime, seeded: SeedResult
 ) -> None:
     request = parse_export_request([{"resource_type": "task"}])
-    with sharded.database.write() as connection:
-        job = jobs.create(
-            connection, gid=sharded.gids.next_int(), kind="resource",
-            workspace_gid=seeded.organization_gid, created_by_gid=seeded.service_account_gid,
-            parameters=request.to_parameters(), now=sharded.clock(),
-            job_gid=sharded.gids.next_int(),
-        )  # fmt: skip
+    job = new_job(sharded, seeded, request.to_parameters())
     cancelled = threading.Event()
     cancelled.set()
     with pytest.raises(JobCancelled):

@@ -133,6 +133,7 @@ class _ShardProcesses:
         self._stop = spawn.Event()
         self._pipes: list[Pipe] = []
         self._processes: list[multiprocessing.process.BaseProcess] = []
+        self._working = 0  # how many were given an order (`start`)
         for number in range(count):
             ours, theirs = spawn.Pipe()
             process = spawn.Process(
