@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         ge=0,
         description="POST, PUT, PATCH and DELETE requests one token may have in flight.",
     )
+    export_max_parts: int = Field(
+        default=20,
+        ge=1,
+        description="Most entries of `export_request_parameters` one resource export may list.",
+    )
 
     @field_validator("rate_limit_storage")
     @classmethod

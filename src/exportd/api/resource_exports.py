@@ -32,8 +32,10 @@ class ResourceExportBody(BaseModel):
 def create_resource_export(call: Call) -> Reply:
     body = call.data(ResourceExportBody)
     workspace = parse_gid(body.workspace, "workspace")
-    request = parse_export_request(body.export_request_parameters)
     runtime = call.runtime
+    request = parse_export_request(
+        body.export_request_parameters, max_parts=runtime.settings.export_max_parts
+    )
     try:
         with runtime.database.write() as connection:
             caller = directory.exporting_caller(connection, call.caller_gid, workspace)

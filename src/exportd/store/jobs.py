@@ -88,12 +88,18 @@ def get_by_job(connection: Connection, job_gid: int) -> ExportJob | None:
 
 def resource_export_in_progress(connection: Connection, workspace_gid: int) -> bool:
     """Whether the workspace has a resource export that is not finished (R9)."""
+    return export_in_progress(connection, "resource", workspace_gid) is not None
+
+
+def export_in_progress(connection: Connection, kind: str, workspace_gid: int) -> int | None:
+    """The gid of the workspace's unfinished export of this kind, if it has one (there is
+    at most one: a unique index holds it)."""
     query = select(exports.c.gid).where(
         exports.c.workspace_gid == workspace_gid,
-        exports.c.kind == "resource",
+        exports.c.kind == kind,
         exports.c.state.in_(("pending", "started")),
     )
-    return connection.execute(query.limit(1)).first() is not None
+    return connection.execute(query.limit(1)).scalar()
 
 
 def claim(

@@ -483,6 +483,7 @@ attachments = Table(
 # with a lease they renew by heartbeat, so a job whose worker died is found and retried.
 
 _RESOURCE_EXPORT_IN_PROGRESS = text("kind = 'resource' AND state IN ('pending', 'started')")
+_ORGANIZATION_EXPORT_IN_PROGRESS = text("kind = 'organization' AND state IN ('pending', 'started')")
 
 exports = Table(
     "exports",
@@ -518,6 +519,14 @@ exports = Table(
         unique=True,
         sqlite_where=_RESOURCE_EXPORT_IN_PROGRESS,
         postgresql_where=_RESOURCE_EXPORT_IN_PROGRESS,
+    ),
+    # And one organization export in progress per organization, the same way.
+    Index(
+        "uq_exports_one_organization_export_in_progress",
+        "workspace_gid",
+        unique=True,
+        sqlite_where=_ORGANIZATION_EXPORT_IN_PROGRESS,
+        postgresql_where=_ORGANIZATION_EXPORT_IN_PROGRESS,
     ),
 )
 
