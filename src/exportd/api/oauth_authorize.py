@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from exportd.api.oauth_pages import Session, error_page, load_session, render, save_session
 from exportd.domain import oauth as rules
+from exportd.errors import InvalidRequest
 from exportd.runtime import Runtime
 from exportd.store import oauth, passwords
 from exportd.store.schema import users
@@ -80,6 +81,7 @@ class _Page:
     ) -> None:
         self.runtime, self.app, self.asked = runtime, app, asked
         self.action = f"{PATH}?{request.url.query}"
+        self.ip = request.client.host if request.client else "unknown"
         self.session = load_session(request.cookies, runtime.settings)
         self.user = self._signed_in_user()
 
@@ -131,12 +133,14 @@ class _Page:
             password = rules.single(form, "password") or ""
         except rules.OAuthError as error:
             return self._bad_form(error.message)
+        try:
+            passwords.check_lengths(email, password)
+        except InvalidRequest as error:  # nothing stored, and a huge email is not echoed
+            return self.show(error=error.message, status=400)
         if not email.strip() or not password:
             return self.show(error="Enter your email and your password.", status=400, email=email)
         now = self.runtime.clock()
-        outcome = passwords.sign_in(
-            self.runtime.database, email, password, now, self.runtime.gids.next_int
-        )
+        outcome = passwords.sign_in(self.runtime.database, email, password, self.ip, now)
         if isinstance(outcome, passwords.Refused):
             page = self.show(error=outcome.message, status=outcome.status, email=email)
             if outcome.retry_after is not None:

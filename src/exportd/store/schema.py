@@ -570,11 +570,12 @@ oauth_grant_tokens = Table(
     _ref("grant_gid", "oauth_grants", nullable=False, index=True),
 )
 
-sign_in_failures = Table(
-    # One row per failed sign-in, counted per email over a window to refuse guessing (429).
-    "sign_in_failures",
+sign_in_throttles = Table(
+    # Failed sign-ins counted per email and per client IP over a window, to refuse guessing
+    # (429). One row per key, incremented in one statement before a password is checked.
+    "sign_in_throttles",
     metadata,
-    _gid(),
-    Column("email", String(320), nullable=False, index=True),
-    Column("failed_at", UTCDateTime, nullable=False, index=True),
+    Column("key", String(400), primary_key=True),  # "email:<email>" or "ip:<address>"
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", UTCDateTime, nullable=False, index=True),
 )
