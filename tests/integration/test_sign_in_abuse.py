@@ -1,5 +1,6 @@
 """The sign-in page against an attacker, over real HTTP: no account enumeration by timing,
-failure limits that hold under concurrency and per IP, and bounded fields."""
+failure limits that hold under concurrency and per IP, bounded fields, and sessions that
+end for good on the server."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from exportd.api.oauth_pages import COOKIE
 from exportd.runtime import Runtime
 from exportd.store import passwords
-from exportd.store.schema import sign_in_throttles
+from exportd.store.schema import sign_in_throttles, users
 from tests.conftest import LiveServer
 from tests.integration.oauth_support import (
     PASSWORD,
@@ -21,6 +23,7 @@ from tests.integration.oauth_support import (
     OAuthWorld,
     authorize_url,
     build_oauth_world,
+    counts,
 )
 
 
@@ -125,3 +128,48 @@ def test_a_right_password_does_not_count_against_the_address(
         signed_in = browser.submit(browser.get(url), "sign_in", email=o.email, password=PASSWORD)
         assert "Allow Backup Buddy" in signed_in.text
         browser.submit(signed_in, "sign_out")
+
+
+def _signed_in_cookie(browser: Browser, url: str, o: OAuthWorld) -> httpx.Response:
+    page = browser.submit(browser.get(url), "sign_in", email=o.email, password=PASSWORD)
+    assert "Allow Backup Buddy" in page.text
+    return page
+
+
+def _replay(live_server: LiveServer, url: str, cookie: str, csrf: str) -> None:
+    """Someone with a copy of an old cookie gets the sign-in page, and no code."""
+    with httpx.Client(cookies={COOKIE: cookie}, timeout=30) as thief:
+        page = thief.get(url)
+        assert 'name="password"' in page.text
+        assert "Allow" not in page.text
+    with httpx.Client(cookies={COOKIE: cookie}, timeout=30) as thief:  # the cookie as copied
+        allowed = thief.post(url, data={"action": "allow", "csrf_token": csrf})
+        assert allowed.status_code == 403  # its form is no longer this session's
+        assert "This form has expired" in allowed.text
+        assert "location" not in allowed.headers
+
+
+@pytest.mark.parametrize("ending", ["sign out", "new password", "account removed"])
+def test_a_copied_cookie_gets_nothing_once_the_session_has_ended(
+    live_server: LiveServer, runtime: Runtime, browser: Browser, o: OAuthWorld, url: str,
+    ending: str,
+) -> None:  # fmt: skip
+    consent = _signed_in_cookie(browser, url, o)
+    cookie, csrf = browser.http.cookies[COOKIE], csrf_of(consent)
+    before = counts(runtime)
+    if ending == "sign out":
+        browser.submit(consent, "sign_out")
+    else:
+        with runtime.database.write() as connection:
+            if ending == "new password":
+                passwords.set_password(
+                    connection, o.world.member, "another password", runtime.clock()
+                )
+            else:
+                connection.execute(
+                    update(users)
+                    .where(users.c.gid == o.world.member)
+                    .values(deleted_at=runtime.clock())
+                )
+    _replay(live_server, url, cookie, csrf)
+    assert counts(runtime) == before

@@ -13,7 +13,6 @@ that succeeds takes its count back.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -25,6 +24,7 @@ from sqlalchemy import Connection, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from exportd.errors import InvalidRequest, NotFound
+from exportd.store import sessions
 from exportd.store.database import Database
 from exportd.store.schema import sign_in_throttles, users
 
@@ -47,8 +47,9 @@ class Refused:
     retry_after: int | None = None  # seconds, for 429
 
 
-def set_password(connection: Connection, user_gid: int, password: str) -> None:
-    """Let a user sign in with `password`. Service accounts cannot: they use their token."""
+def set_password(connection: Connection, user_gid: int, password: str, now: datetime) -> None:
+    """Let a user sign in with `password`, and end their sessions on the OAuth pages.
+    Service accounts cannot sign in: they use their token."""
     user = connection.execute(
         select(users.c.is_service_account).where(
             users.c.gid == user_gid, users.c.deleted_at.is_(None)
@@ -67,6 +68,7 @@ def set_password(connection: Connection, user_gid: int, password: str) -> None:
     connection.execute(
         update(users).where(users.c.gid == user_gid).values(password_hash=_hasher.hash(password))
     )
+    sessions.end_all(connection, user_gid, now)
 
 
 def sign_in(database: Database, email: str, password: str, ip: str, now: datetime) -> int | Refused:
@@ -144,11 +146,6 @@ def _too_many(what: str, since: datetime, now: datetime) -> Refused:
     wait = max(1, int((since + FAILURE_WINDOW - now).total_seconds()))
     minutes = -(-wait // 60)
     return Refused(429, f"{what}; try again in {minutes} minutes.", retry_after=wait)
-
-
-def fingerprint(password_hash: str | None) -> str:
-    """A short digest of the stored hash: sessions carry it, so a new password ends them."""
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
 
 
 def _verified(stored: str | None, password: str) -> bool:

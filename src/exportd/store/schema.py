@@ -579,3 +579,15 @@ sign_in_throttles = Table(
     Column("failures", Integer, nullable=False),
     Column("window_started_at", UTCDateTime, nullable=False, index=True),
 )
+
+oauth_sessions = Table(
+    # Sign-ins on the OAuth pages. The cookie carries a random id, stored only as its
+    # SHA-256, so signing out, a new password or a removed account ends a session for good.
+    "oauth_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    _ref("user_gid", "users", nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+)
