@@ -149,6 +149,9 @@ class Settings(BaseSettings):
         ge=0,
         description="POST, PUT, PATCH and DELETE requests one token may have in flight.",
     )
+    concurrent_exports: int = Field(
+        default=5, ge=0, description="Unfinished exports one user may have requested at once."
+    )
     export_max_parts: int = Field(
         default=20,
         ge=1,

@@ -160,3 +160,30 @@ def test_the_upgrade_keeps_the_oldest_of_unfinished_exports_of_one_organization(
         assert "one export in progress at a time" in rows[1].error_reason
     finally:
         database.dispose()
+
+
+def test_a_user_has_at_most_so_many_exports_in_progress(
+    live_server: LiveServer, runtime: Runtime, seeded: SeedResult
+) -> None:
+    runtime.settings = runtime.settings.model_copy(update={"concurrent_exports": 1})
+    token, organization = seeded.service_account_token, str(seeded.organization_gid)
+    first = post(live_server, token, "/organization_exports", {"organization": organization})
+    assert first.status_code == 201, first.text
+    refused = post(
+        live_server, token, "/exports/resource",
+        {"workspace": organization, "export_request_parameters": [{"resource_type": "team"}]},
+    )  # fmt: skip
+    assert refused.status_code == 429
+    assert message_of(refused) == (
+        "Concurrent export limit exceeded: you may have 1 export in progress at once. "
+        "Retry when one has finished."
+    )
+    assert refused.headers["Retry-After"] == "30"
+    assert count_exports(runtime) == 1
+    with runtime.database.write() as connection:
+        connection.execute(update(exports).values(state="finished"))
+    accepted = post(
+        live_server, token, "/exports/resource",
+        {"workspace": organization, "export_request_parameters": [{"resource_type": "team"}]},
+    )  # fmt: skip
+    assert accepted.status_code == 201, accepted.text

@@ -44,6 +44,9 @@ def create_organization_export(call: Call) -> Reply:
                     f"organization: no organization with gid {organization} that you can see"
                 )
             check_organization_export(caller)
+            jobs.check_unfinished_limit(
+                connection, call.caller_gid, runtime.settings.concurrent_exports
+            )
             running = jobs.export_in_progress(connection, "organization", organization)
             if running is not None:
                 raise already_running(running)

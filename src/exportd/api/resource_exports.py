@@ -43,6 +43,9 @@ def create_resource_export(call: Call) -> Reply:
                 raise NotFound(f"workspace: no workspace with gid {workspace} that you can see")
             check_resource_export(caller)
             check_filter_users(connection, workspace, request)
+            jobs.check_unfinished_limit(
+                connection, call.caller_gid, runtime.settings.concurrent_exports
+            )
             if jobs.resource_export_in_progress(connection, workspace):
                 raise Forbidden(ALREADY_RUNNING)
             job = jobs.create(
