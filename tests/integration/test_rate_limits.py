@@ -105,6 +105,16 @@ def test_routes_without_a_token_are_limited_per_client_ip(
     assert client.get("/healthz").status_code == 200  # probes are never limited
 
 
+def test_an_unreachable_storage_serves_without_quotas_and_says_so(
+    client: httpx.Client, runtime: Runtime, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    limit(runtime, rate_limit=1, rate_limit_storage="redis://127.0.0.1:1/0")  # nothing there
+    assert [me(client, world.member_token).status_code for _ in range(3)] == [200] * 3
+    warnings = [r.getMessage() for r in caplog.records if r.name == "exportd.api"]
+    assert len(warnings) == 1  # once a minute, not once a request
+    assert warnings[0].startswith("rate limits not applied: their storage failed:")
+
+
 def test_writes_in_flight_per_token_are_capped(
     live_server: LiveServer, client: httpx.Client, runtime: Runtime, world: World
 ) -> None:
