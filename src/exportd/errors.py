@@ -52,6 +52,16 @@ class Conflict(ExportdError):
     status = 409
 
 
+class TooManyRequests(ExportdError):
+    """A limit on what one client may have going at once (429); `retry_after` in seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ConfigurationError(ExportdError):
     """Settings that cannot work, reported before anything starts."""
 

@@ -114,6 +114,57 @@ class Settings(BaseSettings):
         default=3600, ge=1, description="Seconds an OAuth access token lives (`expires_in`)."
     )
 
+    # Limits on what one client may ask of the server (docs/operations.md, "Rate limits").
+    # The defaults are Asana's documented numbers; 0 turns a limit off.
+    rate_limit: int = Field(
+        default=1500,
+        ge=0,
+        description="Requests one token may make per window (a minute), for users of a paid plan.",
+    )
+    rate_limit_free: int = Field(
+        default=150,
+        ge=0,
+        description="Requests per window for tokens whose user is only in free (personal) "
+        "workspaces.",
+    )
+    rate_limit_ip: int = Field(
+        default=1500,
+        ge=0,
+        description="Requests one client IP may make per window without a token (OAuth "
+        "pages and endpoints, downloads, calls with a missing or unknown token).",
+    )
+    rate_limit_window: int = Field(
+        default=60, ge=1, description="Seconds of the window the request quotas count over."
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where request counts are kept: memory:// (this process) or "
+        "redis://host:port/db (shared by every API process).",
+    )
+    concurrent_reads: int = Field(
+        default=50, ge=0, description="GET requests one token may have in flight at once."
+    )
+    concurrent_writes: int = Field(
+        default=15,
+        ge=0,
+        description="POST, PUT, PATCH and DELETE requests one token may have in flight.",
+    )
+    concurrent_exports: int = Field(
+        default=5, ge=0, description="Unfinished exports one user may have requested at once."
+    )
+    export_max_parts: int = Field(
+        default=20,
+        ge=1,
+        description="Most entries of `export_request_parameters` one resource export may list.",
+    )
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _storage_scheme(cls, url: str) -> str:
+        if not url.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("must be memory:// or a redis:// or rediss:// URL")
+        return url
+
     @field_validator("database_url")
     @classmethod
     def _driver(cls, url: str) -> str:

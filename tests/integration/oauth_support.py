@@ -45,7 +45,7 @@ def build_oauth_world(runtime: Runtime, redirect_uri: str = CALLBACK) -> OAuthWo
         other = oauth.create_app(
             connection, gid=second, name="Other App", redirect_uris=[redirect_uri], now=now
         )
-        passwords.set_password(connection, world.member, PASSWORD)
+        passwords.set_password(connection, world.member, PASSWORD, now)
         service_account = accounts.create_service_account(
             connection,
             organization_gid=world.acme,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 
 from exportd.clock import FrozenClock
 from exportd.domain.jobs import ExportJob, PermanentExportError, State
@@ -28,36 +28,44 @@ LEASE = timedelta(seconds=30)
 
 
 class Jobs:
-    """Creates jobs for one organization and its creator, rows the foreign keys require."""
+    """Creates jobs and the rows the foreign keys require: the first job is of `workspace`,
+    each later one of an organization of its own (one may have one export in progress)."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         gid = runtime.gids.next_int
         self.workspace, self.user = gid(), gid()
-        stamp = {"created_at": T0, "modified_at": T0}
+        self.created = 0
         with runtime.database.write() as connection:
+            self._organization(connection, self.workspace)
             connection.execute(
-                insert(workspaces).values(
-                    gid=self.workspace,
-                    name="Acme",
-                    is_organization=True,
-                    plan="enterprise",
-                    **stamp,
+                insert(users).values(
+                    gid=self.user, name="Ada", email="ada@x.example", created_at=T0, modified_at=T0
                 )
             )
-            connection.execute(
-                insert(users).values(gid=self.user, name="Ada", email="ada@x.example", **stamp)
+
+    def _organization(self, connection: Connection, gid: int) -> None:
+        connection.execute(
+            insert(workspaces).values(
+                gid=gid, name="Acme", is_organization=True, plan="enterprise",
+                created_at=T0, modified_at=T0,
             )
+        )  # fmt: skip
 
     def create(self, at: datetime = T0, **options: Any) -> ExportJob:
         options.setdefault("kind", "organization")
         with self.runtime.database.write() as connection:
+            workspace = self.workspace
+            if self.created:
+                workspace = self.runtime.gids.next_int()
+                self._organization(connection, workspace)
+            self.created += 1
             return jobs.create(
                 connection,
                 gid=self.runtime.gids.next_int(),
-                workspace_gid=self.workspace,
+                workspace_gid=workspace,
                 created_by_gid=self.user,
-                parameters={"organization": str(self.workspace)},
+                parameters={"organization": str(workspace)},
                 now=at,
                 **options,
             )

@@ -303,7 +303,7 @@ def test_sign_out_and_a_new_password_both_end_the_session(
     assert 'name="password"' in signed_out.text
     _signed_in(browser, url, o)
     with runtime.database.write() as connection:
-        passwords.set_password(connection, o.world.member, "a brand new password")
+        passwords.set_password(connection, o.world.member, "a brand new password", runtime.clock())
     page = browser.get(url)
     assert 'name="password"' in page.text
     assert "Allow" not in page.text

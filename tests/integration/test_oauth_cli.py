@@ -130,14 +130,11 @@ def test_set_password_reads_standard_input_and_the_user_can_sign_in(
     assert stored.startswith("$argon2id$")
     assert "s3cret" not in stored
     now = runtime.clock()
-    signed_in = passwords.sign_in(
-        runtime.database, "mel@x.example", "s3cret pass", now, runtime.gids.next_int
-    )
+    signed_in = passwords.sign_in(runtime.database, "mel@x.example", "s3cret pass", "::1", now)
     assert signed_in == world.member
     wrong = passwords.sign_in(
-        runtime.database, "mel@x.example", "s3cret pass\n", now + timedelta(seconds=1),
-        runtime.gids.next_int,
-    )  # fmt: skip
+        runtime.database, "mel@x.example", "s3cret pass\n", "::1", now + timedelta(seconds=1)
+    )
     assert isinstance(wrong, passwords.Refused)
 
 
@@ -152,9 +149,7 @@ def test_set_password_asks_twice_on_a_terminal(
     assert out.count("New password") == 2
     assert "do not match" in out
     now = runtime.clock()
-    signed_in = passwords.sign_in(
-        runtime.database, "mel@x.example", "right one!", now, runtime.gids.next_int
-    )
+    signed_in = passwords.sign_in(runtime.database, "mel@x.example", "right one!", "::1", now)
     assert signed_in == world.member
 
 

@@ -48,15 +48,23 @@ def organization(runtime: Runtime) -> SeedResult:
     return seed_organization(runtime.database, TINY)
 
 
-def new_job(runtime: Runtime, organization: SeedResult, deliver: bool = True) -> int:
+def new_job(
+    runtime: Runtime, organization: SeedResult, deliver: bool = True, kind: str = "organization"
+) -> int:
+    """A new export job: of the whole organization, or a resource export of its teams (an
+    organization has one export of each kind in progress at a time)."""
+    resource = kind == "resource"
     with runtime.database.write() as connection:
         job = jobs.create(
             connection,
             gid=runtime.gids.next_int(),
-            kind="organization",
+            job_gid=runtime.gids.next_int() if resource else None,
+            kind=kind,
             workspace_gid=organization.organization_gid,
             created_by_gid=organization.service_account_gid,
-            parameters={},
+            parameters={"export_request_parameters": [{"resource_type": "team"}]}
+            if resource
+            else {},
             now=runtime.clock(),
         )
         if deliver:
@@ -130,7 +138,7 @@ def test_procrastinate_needs_postgresql(tmp_path: Path) -> None:
 def test_a_task_claims_the_job_its_message_names(
     runtime: Runtime, organization: SeedResult
 ) -> None:
-    older = new_job(runtime, organization, deliver=False)
+    older = new_job(runtime, organization, deliver=False, kind="resource")
     named = new_job(runtime, organization)
     tasks = ExportTasks(runtime, HANDLERS)
 

@@ -53,7 +53,10 @@ SPEC = SeedSpec(
 
 # The service's own state (export jobs, OAuth apps and grants, failed sign-ins), not an
 # organization's data.
-NOT_SEEDED = {"exports", "oauth_apps", "oauth_grants", "oauth_grant_tokens", "sign_in_failures"}
+NOT_SEEDED = {
+    "exports", "oauth_apps", "oauth_grants", "oauth_grant_tokens", "oauth_sessions",
+    "sign_in_throttles",
+}  # fmt: skip
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def test_unsafe_redirect_uris_cannot_be_registered(uri: str) -> None:
 
 def test_the_session_cookie_is_signed_and_secure_over_https(tmp_path: Path) -> None:
     settings = Settings.load(home=tmp_path, public_url="https://exportd.example")
-    session = Session.anonymous().signed_in(7, "fingerprint")
+    session = Session.anonymous().signed_in("a-session-id")
     response = save_session(Response(), session, settings)
     cookie = response.headers["set-cookie"]
     assert "Secure" in cookie
@@ -79,9 +79,9 @@ def test_the_session_cookie_is_signed_and_secure_over_https(tmp_path: Path) -> N
     value = cookie.split(";")[0].split("=", 1)[1]
     assert load_session({COOKIE: value}, settings) == session
     tampered = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
-    assert load_session({COOKIE: tampered}, settings).user_gid is None
+    assert load_session({COOKIE: tampered}, settings).session_id is None
     other = Settings.load(home=tmp_path / "other")  # another secret key
-    assert load_session({COOKIE: value}, other).user_gid is None
+    assert load_session({COOKIE: value}, other).session_id is None
 
 
 def test_a_session_accepts_only_its_own_csrf_token() -> None:
@@ -90,4 +90,4 @@ def test_a_session_accepts_only_its_own_csrf_token() -> None:
     assert not session.accepts(None)
     assert not session.accepts("")
     assert not session.accepts(Session.anonymous().csrf)
-    assert session.signed_in(1, "f").csrf != session.csrf  # a new token after sign-in
+    assert session.signed_in("id").csrf != session.csrf  # a new token after sign-in

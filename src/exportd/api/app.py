@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from exportd.api import (
@@ -17,6 +18,7 @@ from exportd.api import (
     users,
     workspaces,
 )
+from exportd.api.rate_limits import RateLimits
 from exportd.runtime import Runtime
 
 API_PREFIX = "/api/1.0"
@@ -42,6 +44,7 @@ def create_app(runtime: Runtime) -> Starlette:
             ),
         ],
         exception_handlers=errors.HANDLERS,
+        middleware=[Middleware(RateLimits)],
     )
     app.state.runtime = runtime
     return app

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from exportd.api.responses import error_body, json_response, new_phrase
-from exportd.errors import ExportdError, NotAuthorized
+from exportd.errors import ExportdError, NotAuthorized, TooManyRequests
 
 log = logging.getLogger("exportd.api")
 
@@ -24,6 +24,8 @@ async def exportd_error(_request: Request, error: Exception) -> Response:
     headers = (
         {"WWW-Authenticate": 'Bearer realm="exportd"'} if isinstance(error, NotAuthorized) else None
     )
+    if isinstance(error, TooManyRequests):
+        headers = {"Retry-After": str(error.retry_after)}
     return json_response(error_body(error.message), status=error.status, headers=headers)
 
 

@@ -8,6 +8,7 @@ redirect; any other problem goes back to the app's redirect URI with an RFC 6749
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,10 +17,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from exportd.api.oauth_pages import Session, error_page, load_session, render, save_session
+from exportd.api.oauth_pages import (
+    MAX_AGE,
+    Session,
+    error_page,
+    load_session,
+    render,
+    save_session,
+)
 from exportd.domain import oauth as rules
+from exportd.errors import InvalidRequest
 from exportd.runtime import Runtime
-from exportd.store import oauth, passwords
+from exportd.store import oauth, passwords, sessions
 from exportd.store.schema import users
 
 PATH = "/-/oauth_authorize"
@@ -80,6 +89,7 @@ class _Page:
     ) -> None:
         self.runtime, self.app, self.asked = runtime, app, asked
         self.action = f"{PATH}?{request.url.query}"
+        self.ip = request.client.host if request.client else "unknown"
         self.session = load_session(request.cookies, runtime.settings)
         self.user = self._signed_in_user()
 
@@ -116,6 +126,9 @@ class _Page:
         if action == "sign_in":
             return self._sign_in(form)
         if action == "sign_out":
+            if self.session.session_id is not None:
+                with self.runtime.database.write() as connection:
+                    sessions.end(connection, self.session.session_id, self.runtime.clock())
             self.session = Session.anonymous()
             return self._again()
         if action == "deny":
@@ -131,22 +144,22 @@ class _Page:
             password = rules.single(form, "password") or ""
         except rules.OAuthError as error:
             return self._bad_form(error.message)
+        try:
+            passwords.check_lengths(email, password)
+        except InvalidRequest as error:  # nothing stored, and a huge email is not echoed
+            return self.show(error=error.message, status=400)
         if not email.strip() or not password:
             return self.show(error="Enter your email and your password.", status=400, email=email)
         now = self.runtime.clock()
-        outcome = passwords.sign_in(
-            self.runtime.database, email, password, now, self.runtime.gids.next_int
-        )
+        outcome = passwords.sign_in(self.runtime.database, email, password, self.ip, now)
         if isinstance(outcome, passwords.Refused):
             page = self.show(error=outcome.message, status=outcome.status, email=email)
             if outcome.retry_after is not None:
                 page.headers["Retry-After"] = str(outcome.retry_after)
             return page
-        with self.runtime.database.read() as connection:
-            row = _user(connection, outcome)
-        if row is None:  # deleted in the moment since
-            return self.show(error="Wrong email or password.", status=401, email=email)
-        self.session = self.session.signed_in(outcome, passwords.fingerprint(row.password_hash))
+        with self.runtime.database.write() as connection:
+            session_id = sessions.start(connection, outcome, now, timedelta(seconds=MAX_AGE))
+        self.session = self.session.signed_in(session_id)
         return self._again()
 
     def _allow(self) -> Response:
@@ -174,16 +187,13 @@ class _Page:
         return error_page(400, "This form could not be read", message, _NOT_SHARED)
 
     def _signed_in_user(self) -> Any:
-        """The session's user while they can still sign in with the same password, else None."""
-        if self.session.user_gid is None:
+        """The user of the session while it lasts (not ended, user not removed), else None."""
+        if self.session.session_id is None:
             return None
         with self.runtime.database.read() as connection:
-            row = _user(connection, self.session.user_gid)
-        if (
-            row is None
-            or row.is_service_account
-            or passwords.fingerprint(row.password_hash) != self.session.fingerprint
-        ):
+            user_gid = sessions.user_of(connection, self.session.session_id, self.runtime.clock())
+            row = None if user_gid is None else _user(connection, user_gid)
+        if row is None or row.is_service_account:
             self.session = Session.anonymous()
             return None
         return row

@@ -1,9 +1,9 @@
 """The sign-in and consent pages' plumbing: templates, a signed session cookie, CSRF tokens.
 
-The session lives entirely in one cookie signed with the server's secret key (itsdangerous),
-so any API process can read it and nothing is stored per visitor. It holds a CSRF token that
-every form must send back, and, once signed in, the user's gid with a fingerprint of their
-password hash, so setting a new password ends every session. The cookie is HttpOnly,
+The cookie, signed with the server's secret key (itsdangerous), holds a CSRF token that
+every form must send back and, once signed in, the id of a session kept in the database
+(`store.sessions`), so that signing out, a new password or a removed account ends it
+everywhere, and a copy of an old cookie gets nothing. The cookie is HttpOnly,
 SameSite=Lax (the app's link to the authorize page is a cross-site navigation that must
 carry it), limited to /-/, and Secure when exportd is served over https.
 """
@@ -40,16 +40,15 @@ HEADERS = {
 @dataclass(frozen=True)
 class Session:
     csrf: str
-    user_gid: int | None = None
-    fingerprint: str | None = None
+    session_id: str | None = None  # of a session in the database, once signed in
 
     @classmethod
     def anonymous(cls) -> Session:
         return cls(csrf=secrets.token_urlsafe(32))
 
-    def signed_in(self, user_gid: int, fingerprint: str) -> Session:
+    def signed_in(self, session_id: str) -> Session:
         """A new session (new CSRF token too), so no value seen before sign-in carries over."""
-        return Session(secrets.token_urlsafe(32), user_gid, fingerprint)
+        return Session(secrets.token_urlsafe(32), session_id)
 
     def accepts(self, csrf_token: str | None) -> bool:
         return bool(csrf_token) and secrets.compare_digest(str(csrf_token), self.csrf)
@@ -64,17 +63,15 @@ def load_session(cookies: Mapping[str, str], settings: Settings) -> Session:
         except BadSignature:
             value = None
         if isinstance(value, dict) and isinstance(value.get("c"), str):
-            user, fingerprint = value.get("u"), value.get("f")
-            if isinstance(user, int) and isinstance(fingerprint, str):
-                return Session(value["c"], user, fingerprint)
-            return Session(value["c"])
+            session_id = value.get("s")
+            return Session(value["c"], session_id if isinstance(session_id, str) else None)
     return Session.anonymous()
 
 
 def save_session(response: Response, session: Session, settings: Settings) -> Response:
     value: dict[str, Any] = {"c": session.csrf}
-    if session.user_gid is not None:
-        value |= {"u": session.user_gid, "f": session.fingerprint}
+    if session.session_id is not None:
+        value["s"] = session.session_id
     response.set_cookie(
         COOKIE,
         _serializer(settings).dumps(value),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
 from starlette.routing import Route
 
 from exportd.api.endpoint import Call, Reply, parse_gid, route
@@ -12,7 +13,7 @@ from exportd.api.links import fresh_download_url
 from exportd.clock import isoformat
 from exportd.domain.jobs import ExportJob
 from exportd.domain.permissions import check_organization_export
-from exportd.errors import NotFound
+from exportd.errors import Forbidden, NotFound
 from exportd.runtime import Runtime
 from exportd.store import directory, jobs
 
@@ -23,26 +24,48 @@ class OrganizationExportRequest(BaseModel):
     organization: str
 
 
+def already_running(gid: int | None) -> Forbidden:
+    which = f" ({gid})" if gid is not None else ""
+    return Forbidden(
+        f"An export of this organization is already in progress{which}; an organization "
+        "can have one export in progress at a time. Follow it with GET "
+        "/organization_exports/{gid} and try again when it is done."
+    )
+
+
 def create_organization_export(call: Call) -> Reply:
     organization = parse_gid(call.data(OrganizationExportRequest).organization, "organization")
     runtime = call.runtime
-    with runtime.database.write() as connection:
-        caller = directory.exporting_caller(connection, call.caller_gid, organization)
-        if caller is None:
-            raise NotFound(
-                f"organization: no organization with gid {organization} that you can see"
+    try:
+        with runtime.database.write() as connection:
+            caller = directory.exporting_caller(connection, call.caller_gid, organization)
+            if caller is None:
+                raise NotFound(
+                    f"organization: no organization with gid {organization} that you can see"
+                )
+            check_organization_export(caller)
+            jobs.check_unfinished_limit(
+                connection, call.caller_gid, runtime.settings.concurrent_exports
             )
-        check_organization_export(caller)
-        job = jobs.create(
-            connection,
-            gid=runtime.gids.next_int(),
-            kind="organization",
-            workspace_gid=organization,
-            created_by_gid=call.caller_gid,
-            parameters={},
-            now=runtime.clock(),
-        )
-        runtime.job_created(connection, job.gid)
+            running = jobs.export_in_progress(connection, "organization", organization)
+            if running is not None:
+                raise already_running(running)
+            job = jobs.create(
+                connection,
+                gid=runtime.gids.next_int(),
+                kind="organization",
+                workspace_gid=organization,
+                created_by_gid=call.caller_gid,
+                parameters={},
+                now=runtime.clock(),
+            )
+            runtime.job_created(connection, job.gid)
+    except IntegrityError as error:
+        # Two requests raced past the check above; the database's unique index let only
+        # one of them in.
+        if "exports" in str(error.orig) and "workspace" in str(error.orig):
+            raise already_running(None) from None
+        raise
     runtime.job_enqueued()
     return Reply(_shape(runtime, job, caller.organization_name), status=201)
 

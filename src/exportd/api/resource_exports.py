@@ -32,8 +32,10 @@ class ResourceExportBody(BaseModel):
 def create_resource_export(call: Call) -> Reply:
     body = call.data(ResourceExportBody)
     workspace = parse_gid(body.workspace, "workspace")
-    request = parse_export_request(body.export_request_parameters)
     runtime = call.runtime
+    request = parse_export_request(
+        body.export_request_parameters, max_parts=runtime.settings.export_max_parts
+    )
     try:
         with runtime.database.write() as connection:
             caller = directory.exporting_caller(connection, call.caller_gid, workspace)
@@ -41,6 +43,9 @@ def create_resource_export(call: Call) -> Reply:
                 raise NotFound(f"workspace: no workspace with gid {workspace} that you can see")
             check_resource_export(caller)
             check_filter_users(connection, workspace, request)
+            jobs.check_unfinished_limit(
+                connection, call.caller_gid, runtime.settings.concurrent_exports
+            )
             if jobs.resource_export_in_progress(connection, workspace):
                 raise Forbidden(ALREADY_RUNNING)
             job = jobs.create(

@@ -27,7 +27,7 @@ def set_password(
         if not password:
             fail("password: Missing input (nothing on standard input)")
     with open_runtime(ctx) as runtime, runtime.database.write() as connection:
-        passwords.set_password(connection, user_gid, password)
+        passwords.set_password(connection, user_gid, password, runtime.clock())
     typer.echo(f"password of user {user_gid} set")
 
 

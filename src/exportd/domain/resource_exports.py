@@ -167,7 +167,7 @@ class ResourceExportRequest:
     def from_parameters(cls, parameters: Mapping[str, Any]) -> ResourceExportRequest:
         """The request a job stored (`to_parameters`); checked again, as stored data may be
         older than these rules."""
-        return parse_export_request(parameters.get(PARAMETER))
+        return parse_export_request(parameters.get(PARAMETER), drop_repeats=True)
 
     def user_filters(self) -> Iterator[tuple[str, int]]:
         """`(place, gid)` of every user gid named in filters, in request order, the place
@@ -182,18 +182,37 @@ class ResourceExportRequest:
         return {gid for _, gid in self.user_filters()}
 
 
-def parse_export_request(value: Any) -> ResourceExportRequest:
+def parse_export_request(
+    value: Any, *, max_parts: int | None = None, drop_repeats: bool = False
+) -> ResourceExportRequest:
     """Parse the request body's `export_request_parameters`; InvalidRequest names the place
-    of the first problem."""
+    of the first problem.
+
+    `max_parts` bounds the work one request can ask for (requests are checked against it;
+    stored parameters are not). A part that repeats an earlier one exactly is refused, as
+    it would only write the same objects again; `drop_repeats` leaves it out instead (for
+    parameters stored before that rule).
+    """
     if value is None:
         raise InvalidRequest(f"{PARAMETER}: Missing input")
     if not isinstance(value, list):
         raise InvalidRequest(f"{PARAMETER}: must be a list of objects")
     if not value:
         raise InvalidRequest(f"{PARAMETER}: must list at least one resource type to export")
-    return ResourceExportRequest(
-        tuple(_part(item, f"{PARAMETER}[{index}]") for index, item in enumerate(value))
-    )
+    if max_parts is not None and len(value) > max_parts:
+        raise InvalidRequest(
+            f"{PARAMETER}: lists {len(value):,} parts; one export may list at most {max_parts}"
+        )
+    parts: dict[ExportPart, int] = {}
+    for index, item in enumerate(value):
+        part = _part(item, f"{PARAMETER}[{index}]")
+        if part in parts and not drop_repeats:
+            raise InvalidRequest(
+                f"{PARAMETER}[{index}]: repeats {PARAMETER}[{parts[part]}] exactly; "
+                "list each part once"
+            )
+        parts.setdefault(part, index)
+    return ResourceExportRequest(tuple(parts))
 
 
 def _part(value: Any, place: str) -> ExportPart:

@@ -9,6 +9,7 @@ from __future__ import annotations
 # Workspaces: plan tiers and add-ons decide who may export what (PRODUCT.md O2, R11).
 PLAN_TIERS = ("personal", "premium", "business", "enterprise", "enterprise_plus")
 ENTERPRISE_TIERS = ("enterprise", "enterprise_plus")
+FREE_TIERS = ("personal",)  # a token whose user has no paid workspace gets the free quota
 COMPLIANCE_MANAGEMENT = "compliance_management"
 ADD_ONS = (COMPLIANCE_MANAGEMENT,)
 

@@ -21,7 +21,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, case, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, case, func, insert, or_, select, update
 
 from exportd.domain.jobs import (
     ExportJob,
@@ -32,8 +32,9 @@ from exportd.domain.jobs import (
     no_attempts_reason,
     stalled_reason,
 )
+from exportd.errors import TooManyRequests
 from exportd.store.database import Database
-from exportd.store.schema import exports
+from exportd.store.schema import exports, users
 
 DEFAULT_MAX_ATTEMPTS = 3
 
@@ -88,12 +89,42 @@ def get_by_job(connection: Connection, job_gid: int) -> ExportJob | None:
 
 def resource_export_in_progress(connection: Connection, workspace_gid: int) -> bool:
     """Whether the workspace has a resource export that is not finished (R9)."""
+    return export_in_progress(connection, "resource", workspace_gid) is not None
+
+
+EXPORTS_RETRY_AFTER = 30  # seconds: a guess at when one of the caller's exports is done
+
+
+def check_unfinished_limit(connection: Connection, user_gid: int, limit: int) -> None:
+    """Refuse (429) a new export when the user already has `limit` unfinished ones (0: no
+    limit). The user's row is locked first, so their concurrent requests count one by one
+    (SQLite's writers are serialized already)."""
+    if limit == 0:
+        return
+    connection.execute(select(users.c.gid).where(users.c.gid == user_gid).with_for_update())
+    unfinished = connection.execute(
+        select(func.count()).where(
+            exports.c.created_by_gid == user_gid, exports.c.state.in_(("pending", "started"))
+        )
+    ).scalar_one()
+    if unfinished >= limit:
+        raise TooManyRequests(
+            f"Concurrent export limit exceeded: you may have {limit} "
+            f"export{'s' if limit != 1 else ''} in progress at once. Retry when one has "
+            "finished.",
+            EXPORTS_RETRY_AFTER,
+        )
+
+
+def export_in_progress(connection: Connection, kind: str, workspace_gid: int) -> int | None:
+    """The gid of the workspace's unfinished export of this kind, if it has one (there is
+    at most one: a unique index holds it)."""
     query = select(exports.c.gid).where(
         exports.c.workspace_gid == workspace_gid,
-        exports.c.kind == "resource",
+        exports.c.kind == kind,
         exports.c.state.in_(("pending", "started")),
     )
-    return connection.execute(query.limit(1)).first() is not None
+    return connection.execute(query.limit(1)).scalar()
 
 
 def claim(

@@ -1,16 +1,18 @@
-"""Passwords people sign in with on the OAuth pages, and the limit on failed sign-ins.
+"""Passwords people sign in with on the OAuth pages, and the limits on failed sign-ins.
 
 Passwords are hashed with argon2id (argon2-cffi's defaults, rehashed when they change).
 A slow hash is right here, unlike for tokens: people choose passwords, and they can be
-guessed. Failed sign-ins are counted per email in the database, so the limit holds across
-API processes; the check and the count are not one atomic step, so a burst of concurrent
-guesses may pass the limit by at most the number of requests in flight.
+guessed. An email without an account, or without a password, is checked against a dummy
+hash, so it costs the same time as a wrong password and answers the same.
+
+Failed sign-ins are counted per email and per client IP in the database, so the limits hold
+across API processes. Each attempt is counted before its password is checked, in one
+upsert that returns the new count, so concurrent guesses cannot pass a limit; a sign-in
+that succeeds takes its count back.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -18,15 +20,19 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from exportd.errors import InvalidRequest, NotFound
+from exportd.store import sessions
 from exportd.store.database import Database
-from exportd.store.schema import sign_in_failures, users
+from exportd.store.schema import sign_in_throttles, users
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024  # argon2 hashes any length; this bounds the work one request can cause
-MAX_FAILURES = 5
+MAX_EMAIL_LENGTH = 320  # RFC 5321's limit, and the column's: longer is no one's email
+MAX_FAILURES = 5  # per email
+MAX_FAILURES_PER_IP = 20  # per client IP: guessing across many emails
 FAILURE_WINDOW = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
@@ -41,8 +47,9 @@ class Refused:
     retry_after: int | None = None  # seconds, for 429
 
 
-def set_password(connection: Connection, user_gid: int, password: str) -> None:
-    """Let a user sign in with `password`. Service accounts cannot: they use their token."""
+def set_password(connection: Connection, user_gid: int, password: str, now: datetime) -> None:
+    """Let a user sign in with `password`, and end their sessions on the OAuth pages.
+    Service accounts cannot sign in: they use their token."""
     user = connection.execute(
         select(users.c.is_service_account).where(
             users.c.gid == user_gid, users.c.deleted_at.is_(None)
@@ -61,43 +68,45 @@ def set_password(connection: Connection, user_gid: int, password: str) -> None:
     connection.execute(
         update(users).where(users.c.gid == user_gid).values(password_hash=_hasher.hash(password))
     )
+    sessions.end_all(connection, user_gid, now)
 
 
-def sign_in(
-    database: Database, email: str, password: str, now: datetime, new_gid: Callable[[], int]
-) -> int | Refused:
+def sign_in(database: Database, email: str, password: str, ip: str, now: datetime) -> int | Refused:
     """The gid of the user these credentials are for, or why not.
 
     The hash is checked outside any transaction: on SQLite a write transaction holds the one
     writer lock, and argon2 takes tens of milliseconds on purpose.
     """
+    check_lengths(email, password)
     key = email.strip().lower()
+    with database.write() as connection:
+        connection.execute(delete(sign_in_throttles).where(_stale(now)))
+        email_count, email_since = _count_failure(connection, f"email:{key}", now)
+        ip_count, ip_since = _count_failure(connection, f"ip:{ip}", now)
+    if email_count > MAX_FAILURES:
+        return _too_many(f"Too many failed sign-ins for {email.strip()}", email_since, now)
+    if ip_count > MAX_FAILURES_PER_IP:
+        return _too_many("Too many failed sign-ins from your address", ip_since, now)
     with database.read() as connection:
-        failures = _recent_failures(connection, key, now)
         user = connection.execute(
             select(users.c.gid, users.c.is_service_account, users.c.password_hash).where(
                 func.lower(users.c.email) == key, users.c.deleted_at.is_(None)
             )
         ).first()
-    if len(failures) >= MAX_FAILURES:  # refused before the password is even looked at
-        wait = failures[0] + FAILURE_WINDOW - now
-        minutes = max(1, -(-int(wait.total_seconds()) // 60))
-        return Refused(
-            429,
-            f"Too many failed sign-ins for {email.strip()}; try again in {minutes} minutes.",
-            retry_after=max(1, int(wait.total_seconds())),
-        )
+    verified = _verified(None if user is None else user.password_hash, password)
     if user is not None and user.is_service_account:
         return Refused(403, "Service accounts cannot sign in; they call the API with their token.")
-    if user is None or not _verified(user.password_hash, password):
-        with database.write() as connection:
-            connection.execute(delete(sign_in_failures).where(_stale(now)))
-            connection.execute(
-                insert(sign_in_failures).values(gid=new_gid(), email=key, failed_at=now)
-            )
+    if user is None or not verified:
         return Refused(401, "Wrong email or password.")
     with database.write() as connection:
-        connection.execute(delete(sign_in_failures).where(sign_in_failures.c.email == key))
+        connection.execute(
+            delete(sign_in_throttles).where(sign_in_throttles.c.key == f"email:{key}")
+        )
+        connection.execute(
+            update(sign_in_throttles)
+            .where(sign_in_throttles.c.key == f"ip:{ip}")
+            .values(failures=sign_in_throttles.c.failures - 1)
+        )
         if _hasher.check_needs_rehash(user.password_hash):
             connection.execute(
                 update(users)
@@ -107,12 +116,41 @@ def sign_in(
     return int(user.gid)
 
 
-def fingerprint(password_hash: str | None) -> str:
-    """A short digest of the stored hash: sessions carry it, so a new password ends them."""
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+def check_lengths(email: str, password: str) -> None:
+    """Refuse what no account can have, before anything is stored or hashed."""
+    if len(email.strip()) > MAX_EMAIL_LENGTH:
+        raise InvalidRequest(f"email: must have at most {MAX_EMAIL_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        raise InvalidRequest(f"password: must have at most {MAX_LENGTH} characters")
+
+
+def _count_failure(connection: Connection, key: str, now: datetime) -> tuple[int, datetime]:
+    """Count one more attempt for `key` in its window (a new window when the last one has
+    passed), atomically; returns the count and when the window began."""
+    table = sign_in_throttles
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(key=key, failures=1, window_started_at=now)
+    expired = table.c.window_started_at <= now - FAILURE_WINDOW
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "failures": case((expired, 1), else_=table.c.failures + 1),
+            "window_started_at": case((expired, now), else_=table.c.window_started_at),
+        },
+    ).returning(table.c.failures, table.c.window_started_at)
+    row = connection.execute(statement).one()
+    return int(row.failures), row.window_started_at
+
+
+def _too_many(what: str, since: datetime, now: datetime) -> Refused:
+    wait = max(1, int((since + FAILURE_WINDOW - now).total_seconds()))
+    minutes = -(-wait // 60)
+    return Refused(429, f"{what}; try again in {minutes} minutes.", retry_after=wait)
 
 
 def _verified(stored: str | None, password: str) -> bool:
+    """Whether `password` matches; with no stored hash, a dummy one is checked all the same,
+    so that an unknown email costs as long as a wrong password."""
     try:
         _hasher.verify(stored or _dummy_hash(), password[:MAX_LENGTH])
     except (VerificationError, InvalidHashError):
@@ -122,20 +160,8 @@ def _verified(stored: str | None, password: str) -> bool:
 
 @cache
 def _dummy_hash() -> str:
-    """Verified when no account matches, so an unknown email costs as long as a wrong one."""
     return _hasher.hash("no account has this password")
 
 
-def _recent_failures(connection: Connection, email: str, now: datetime) -> list[datetime]:
-    query = (
-        select(sign_in_failures.c.failed_at)
-        .where(
-            sign_in_failures.c.email == email, sign_in_failures.c.failed_at > now - FAILURE_WINDOW
-        )
-        .order_by(sign_in_failures.c.failed_at)
-    )
-    return list(connection.execute(query).scalars())
-
-
 def _stale(now: datetime) -> Any:
-    return sign_in_failures.c.failed_at <= now - FAILURE_WINDOW
+    return sign_in_throttles.c.window_started_at <= now - FAILURE_WINDOW

@@ -483,6 +483,7 @@ attachments = Table(
 # with a lease they renew by heartbeat, so a job whose worker died is found and retried.
 
 _RESOURCE_EXPORT_IN_PROGRESS = text("kind = 'resource' AND state IN ('pending', 'started')")
+_ORGANIZATION_EXPORT_IN_PROGRESS = text("kind = 'organization' AND state IN ('pending', 'started')")
 
 exports = Table(
     "exports",
@@ -518,6 +519,14 @@ exports = Table(
         unique=True,
         sqlite_where=_RESOURCE_EXPORT_IN_PROGRESS,
         postgresql_where=_RESOURCE_EXPORT_IN_PROGRESS,
+    ),
+    # And one organization export in progress per organization, the same way.
+    Index(
+        "uq_exports_one_organization_export_in_progress",
+        "workspace_gid",
+        unique=True,
+        sqlite_where=_ORGANIZATION_EXPORT_IN_PROGRESS,
+        postgresql_where=_ORGANIZATION_EXPORT_IN_PROGRESS,
     ),
 )
 
@@ -561,11 +570,24 @@ oauth_grant_tokens = Table(
     _ref("grant_gid", "oauth_grants", nullable=False, index=True),
 )
 
-sign_in_failures = Table(
-    # One row per failed sign-in, counted per email over a window to refuse guessing (429).
-    "sign_in_failures",
+sign_in_throttles = Table(
+    # Failed sign-ins counted per email and per client IP over a window, to refuse guessing
+    # (429). One row per key, incremented in one statement before a password is checked.
+    "sign_in_throttles",
     metadata,
-    _gid(),
-    Column("email", String(320), nullable=False, index=True),
-    Column("failed_at", UTCDateTime, nullable=False, index=True),
+    Column("key", String(400), primary_key=True),  # "email:<email>" or "ip:<address>"
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", UTCDateTime, nullable=False, index=True),
+)
+
+oauth_sessions = Table(
+    # Sign-ins on the OAuth pages. The cookie carries a random id, stored only as its
+    # SHA-256, so signing out, a new password or a removed account ends a session for good.
+    "oauth_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    _ref("user_gid", "users", nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("ended_at", UTCDateTime, nullable=True),
 )

@@ -12,9 +12,10 @@ import secrets
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Connection, Row, insert, or_, select, update
+from sqlalchemy import Connection, Row, case, func, insert, or_, select, update
 
-from exportd.store.schema import access_tokens, users
+from exportd.domain.vocabulary import FREE_TIERS
+from exportd.store.schema import access_tokens, users, workspace_memberships, workspaces
 
 TokenKind = Literal["personal", "oauth"]
 
@@ -62,6 +63,36 @@ def user_for_token(connection: Connection, token: str, now: datetime) -> Row[tup
         )
     )
     return connection.execute(query).first()
+
+
+def on_paid_plan(connection: Connection, token_hash: str, now: datetime) -> bool | None:
+    """Whether a live token's user belongs to a workspace on a paid plan (their request
+    quota is the larger one), or None for a token that authenticates no one."""
+    paid = case((workspaces.c.plan.not_in(FREE_TIERS), 1), else_=0)
+    query = (
+        select(func.coalesce(func.max(paid), 0))
+        .select_from(access_tokens)
+        .join(users, users.c.gid == access_tokens.c.user_gid)
+        .outerjoin(
+            workspace_memberships,
+            (workspace_memberships.c.user_gid == users.c.gid)
+            & workspace_memberships.c.deleted_at.is_(None),
+        )
+        .outerjoin(
+            workspaces,
+            (workspaces.c.gid == workspace_memberships.c.workspace_gid)
+            & workspaces.c.deleted_at.is_(None),
+        )
+        .where(
+            access_tokens.c.token_hash == token_hash,
+            access_tokens.c.revoked_at.is_(None),
+            or_(access_tokens.c.expires_at.is_(None), access_tokens.c.expires_at > now),
+            users.c.deleted_at.is_(None),
+        )
+        .group_by(access_tokens.c.gid)
+    )
+    found = connection.execute(query).scalar()
+    return None if found is None else bool(found)
 
 
 def why_refused(connection: Connection, token: str, now: datetime) -> str:
