@@ -12,12 +12,28 @@ HELP = (
 )
 
 
+SHOWN_INPUT = 80
+"""Most characters of a client's input an error message repeats (a 60 KB value is not
+worth echoing back, and must not make the error 60 KB)."""
+
+MAX_MESSAGE = 1_000
+"""Longest message an error carries, whatever it quotes."""
+
+
+def clip(text: str, limit: int = SHOWN_INPUT) -> str:
+    """`text` as an error message may quote it: cut to `limit` characters, marked when cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
 class ExportdError(Exception):
     """Root of every error exportd raises on purpose."""
 
     status: int = 500
 
     def __init__(self, message: str) -> None:
+        message = clip(message, MAX_MESSAGE)
         super().__init__(message)
         self.message = message
 

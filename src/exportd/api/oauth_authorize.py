@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from exportd.api.oauth_pages import Session, error_page, load_session, render, save_session
 from exportd.domain import oauth as rules
+from exportd.errors import clip
 from exportd.runtime import Runtime
 from exportd.store import oauth, passwords
 from exportd.store.schema import users
@@ -35,7 +36,7 @@ async def authorize(request: Request) -> Response:
             return error_page(
                 400,
                 "This form could not be read",
-                f"Content-Type must be {FORM_TYPE}, got '{media_type or 'none'}'.",
+                f"Content-Type must be {FORM_TYPE}, got '{clip(media_type) or 'none'}'.",
                 _NOT_SHARED,
             )
         async with request.form() as data:
