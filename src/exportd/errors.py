@@ -70,9 +70,3 @@ class Conflict(ExportdError):
 
 class ConfigurationError(ExportdError):
     """Settings that cannot work, reported before anything starts."""
-
-
-class UnsupportedMediaType(ExportdError):
-    """A request body in a format the endpoint does not read (415)."""
-
-    status = 415

@@ -257,11 +257,11 @@ class TestRenameWorkspace:
         assert error_of(response).startswith(message)
         assert self.name_of(runtime, world) == "Acme"
 
-    def test_a_body_that_is_not_json_is_415(
+    def test_a_body_that_is_not_json_is_400(
         self, client: httpx.Client, world: World, runtime: Runtime
     ) -> None:
         response = self.put(client, world, b"name=x", **{"content-type": "text/plain"})
-        assert response.status_code == 415
+        assert response.status_code == 400
         assert error_of(response) == "Content-Type must be application/json, got 'text/plain'"
         assert self.name_of(runtime, world) == "Acme"
 

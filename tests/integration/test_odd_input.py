@@ -145,6 +145,35 @@ class TestOAuthClientIds:
         assert len(response.json()["error_description"]) < 300
 
 
+class TestBodies:
+    @pytest.mark.parametrize(
+        ("headers", "content", "shown"),
+        [
+            ({}, b"", "none"),
+            ({}, b'{"data": {"organization": "1"}}', "none"),
+            ({"content-type": "text/plain"}, b'{"data": {}}', "text/plain"),
+            (
+                {"content-type": "application/x-www-form-urlencoded"},
+                b"a=b",
+                "application/x-www-form-urlencoded",
+            ),
+        ],
+    )
+    def test_a_post_without_a_json_body_is_400(
+        self, client: httpx.Client, headers: dict[str, str], content: bytes, shown: str
+    ) -> None:
+        response = client.post("/organization_exports", content=content, headers=headers)
+        assert response.status_code == 400
+        assert message_of(response) == f"Content-Type must be application/json, got '{shown}'"
+
+    def test_an_empty_json_body_is_400(self, client: httpx.Client) -> None:
+        response = client.post(
+            "/organization_exports", content=b"", headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 400
+        assert message_of(response).startswith("Malformed JSON in the request body")
+
+
 class TestNul:
     def test_a_name_with_a_nul_is_400_and_not_stored(
         self, client: httpx.Client, world: World, runtime: Runtime

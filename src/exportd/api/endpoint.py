@@ -26,7 +26,7 @@ from exportd.api.auth import authenticate
 from exportd.api.responses import json_response
 from exportd.domain.projection import FieldTree, compact_tree, full_tree, parse_fields, project
 from exportd.domain.resources import RESOURCES, Resource
-from exportd.errors import InvalidRequest, UnsupportedMediaType, clip
+from exportd.errors import InvalidRequest, clip
 from exportd.numbers import parse_gid as gid_of
 from exportd.numbers import parse_integer
 from exportd.runtime import Runtime
@@ -129,7 +129,8 @@ class Call:
         """The `data` object of a JSON body, validated by `model` (unknown fields refused)."""
         media_type = self.content_type.split(";")[0].strip().lower()
         if media_type != "application/json":
-            raise UnsupportedMediaType(
+            # 400, not 415: Asana's spec documents 400 for every malformed request.
+            raise InvalidRequest(
                 f"Content-Type must be application/json, got '{clip(media_type) or 'none'}'"
             )
         try:
