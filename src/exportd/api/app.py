@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from exportd.api import (
     downloads,
     errors,
+    failures,
     health,
     jobs,
     oauth_authorize,
@@ -42,6 +44,8 @@ def create_app(runtime: Runtime) -> Starlette:
             ),
         ],
         exception_handlers=errors.HANDLERS,
+        # Pure ASGI middleware only, outermost first.
+        middleware=[Middleware(failures.ServerErrors)],
     )
     app.state.runtime = runtime
     return app

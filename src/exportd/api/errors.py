@@ -7,6 +7,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from exportd.api.responses import error_body, json_response, new_phrase
 from exportd.errors import ExportdError, NotAuthorized
@@ -33,12 +34,13 @@ async def http_error(_request: Request, error: Exception) -> Response:
     return json_response(error_body(message), status=error.status_code, headers=error.headers)
 
 
-async def server_error(request: Request, error: Exception) -> Response:
+def server_error_response(scope: Scope, error: Exception) -> Response:
+    """A 500 with a phrase that ties it to its log line (which has the traceback)."""
     phrase = new_phrase()
     log.error(
         "unhandled error on %s %s [%s]",
-        request.method,
-        request.url.path,
+        scope.get("method"),
+        scope.get("path"),
         phrase,
         exc_info=error,
     )
@@ -46,4 +48,5 @@ async def server_error(request: Request, error: Exception) -> Response:
     return json_response(body, status=500)
 
 
-HANDLERS = {ExportdError: exportd_error, HTTPException: http_error, Exception: server_error}
+HANDLERS = {ExportdError: exportd_error, HTTPException: http_error}
+"""Errors raised on purpose; anything else is `failures.ServerErrors`' to answer."""
