@@ -3,6 +3,7 @@ send headers a line at a time, declare a body and stop short, reuse one connecti
 
 from __future__ import annotations
 
+import select
 import socket
 import time
 from dataclasses import dataclass
@@ -77,6 +78,11 @@ class RawConnection:
             except ConnectionResetError:
                 return time.monotonic() - start
         return None
+
+    def readable(self, within: float) -> bool:
+        """Whether the server sent something (or closed) within `within` seconds."""
+        ready, _, _ = select.select([self.socket], [], [], within)
+        return bool(ready)
 
     def _fill(self) -> None:
         chunk = self.socket.recv(65536)

@@ -62,6 +62,12 @@ class NotFound(ExportdError):
     status = 404
 
 
+class RequestTimeout(ExportdError):
+    """The client took too long to send its request (408)."""
+
+    status = 408
+
+
 class Conflict(ExportdError):
     """The request conflicts with the current state of the store (409)."""
 

@@ -114,6 +114,37 @@ class Settings(BaseSettings):
         default=3600, ge=1, description="Seconds an OAuth access token lives (`expires_in`)."
     )
 
+    # Requests and connections: what one client may send, and how slowly.
+    max_body_bytes: int = Field(
+        default=1 << 20,
+        ge=1,
+        description="Largest request body (JSON) in bytes; a larger one is answered 413 "
+        "before it is read.",
+    )
+    max_form_bytes: int = Field(
+        default=64 << 10,
+        ge=1,
+        description="Largest form body in bytes (the OAuth pages and token endpoints).",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a client has to send a request's headers, from its first byte; "
+        "then the connection is closed.",
+    )
+    body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a client has to send a request's whole body once its headers "
+        "are in; then the request is answered 408 and the connection closed.",
+    )
+    idle_timeout: int = Field(
+        default=5,
+        ge=1,
+        description="Seconds a connection may sit idle (before its first request and "
+        "between requests) before it is closed.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _driver(cls, url: str) -> str:

@@ -7,6 +7,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from exportd.api import (
+    bodies,
     downloads,
     errors,
     failures,
@@ -45,7 +46,7 @@ def create_app(runtime: Runtime) -> Starlette:
         ],
         exception_handlers=errors.HANDLERS,
         # Pure ASGI middleware only, outermost first.
-        middleware=[Middleware(failures.ServerErrors)],
+        middleware=[Middleware(bodies.RequestBodies), Middleware(failures.ServerErrors)],
     )
     app.state.runtime = runtime
     return app

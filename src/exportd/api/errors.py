@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
@@ -28,8 +29,16 @@ async def exportd_error(_request: Request, error: Exception) -> Response:
     return json_response(error_body(error.message), status=error.status, headers=headers)
 
 
-async def http_error(_request: Request, error: Exception) -> Response:
+def body_too_large(limit: int) -> Response:
+    message = f"Request body too large: this endpoint accepts at most {limit:,} bytes"
+    return json_response(error_body(message), status=413)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+    if error.status_code == 413 and isinstance(limit, int):  # api/bodies.py's size limit
+        return body_too_large(limit)
     message = _HTTP_MESSAGES.get(error.status_code, str(error.detail))
     return json_response(error_body(message), status=error.status_code, headers=error.headers)
 
