@@ -21,8 +21,13 @@ _HTTP_MESSAGES = {
 }
 
 
-async def exportd_error(_request: Request, error: Exception) -> Response:
+async def exportd_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ExportdError)
+    if error.status >= 500:  # the server's trouble (the database is down): not the client's
+        phrase = new_phrase()
+        log.error("%s on %s %s [%s]", error.message, request.method, request.url.path, phrase)
+        message = "Service Unavailable" if error.status == 503 else "Server Error"
+        return json_response(error_body(message, phrase=phrase), status=error.status)
     headers = (
         {"WWW-Authenticate": 'Bearer realm="exportd"'} if isinstance(error, NotAuthorized) else None
     )
