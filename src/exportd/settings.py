@@ -160,7 +160,7 @@ class Settings(BaseSettings):
         settings = cls(**{k: v for k, v in overrides.items() if v is not None})
         home = settings.home.expanduser().resolve()
         try:
-            home.mkdir(parents=True, exist_ok=True)
+            home.mkdir(mode=0o700, parents=True, exist_ok=True)  # its owner's only
         except OSError as error:
             raise ConfigurationError(f"EXPORTD_HOME {home} cannot be created: {error}") from error
         updates: dict[str, Any] = {"home": home}

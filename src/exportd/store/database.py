@@ -8,8 +8,9 @@ readers — a long export — run without ever blocking writers.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from exportd.errors import ExportdError, clip
 _WRITE = "exportd_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 URL_FORMS = "sqlite:///path or postgresql://user@host/db"
+PRIVATE_FILE = 0o600
 
 
 class DatabaseUnavailable(ExportdError):
@@ -42,7 +44,7 @@ class Database:
         self.shown_url = parsed.render_as_string(hide_password=True)
         if self.is_sqlite:
             engine_options.setdefault("connect_args", {"check_same_thread": False})
-            _check_folder(parsed, self.shown_url)
+            _prepare_sqlite_file(parsed, self.shown_url)
         else:
             engine_options.setdefault("pool_pre_ping", True)
         try:
@@ -90,12 +92,29 @@ def _parse(url: str) -> URL:
         ) from None
 
 
-def _check_folder(url: URL, shown: str) -> None:
-    """SQLite says only "unable to open database file" when the file's folder is missing."""
-    if url.database and url.database != ":memory:":
-        folder = Path(url.database).expanduser().absolute().parent
-        if not folder.is_dir():
-            raise DatabaseUnavailable(f"database {shown}: the folder {folder} does not exist")
+def _prepare_sqlite_file(url: URL, shown: str) -> None:
+    """Make the SQLite file readable by its owner only, before SQLite opens it.
+
+    It holds users' data and token hashes. SQLite gives its `-wal` and `-shm` files the
+    database file's mode, so a new file is created 0600 here; an existing one (and its
+    `-wal` and `-shm`) loses any group and other permissions. SQLite itself would say only
+    "unable to open database file" for a missing folder, so that is checked here too.
+    """
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return
+    path = Path(url.database).expanduser().absolute()
+    if not path.parent.is_dir():
+        raise DatabaseUnavailable(f"database {shown}: the folder {path.parent} does not exist")
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
+    except OSError as error:
+        raise DatabaseUnavailable(
+            f"database {shown}: cannot open {path} ({error.strerror})"
+        ) from error
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        with suppress(FileNotFoundError, PermissionError):  # not there, or not ours to change
+            if file.stat().st_mode & 0o077:
+                file.chmod(PRIVATE_FILE)
 
 
 def _cause(error: BaseException) -> str:
