@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
+from exportd.api.redaction import redact_target
 from exportd.api.responses import error_body, json_response, new_phrase
 from exportd.errors import ExportdError, NotAuthorized
 
@@ -25,7 +26,8 @@ async def exportd_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ExportdError)
     if error.status >= 500:  # the server's trouble (the database is down): not the client's
         phrase = new_phrase()
-        log.error("%s on %s %s [%s]", error.message, request.method, request.url.path, phrase)
+        target = redact_target(request.url.path)
+        log.error("%s on %s %s [%s]", error.message, request.method, target, phrase)
         message = "Service Unavailable" if error.status == 503 else "Server Error"
         return json_response(error_body(message, phrase=phrase), status=error.status)
     headers = (
@@ -54,7 +56,7 @@ def server_error_response(scope: Scope, error: Exception) -> Response:
     log.error(
         "unhandled error on %s %s [%s]",
         scope.get("method"),
-        scope.get("path"),
+        redact_target(str(scope.get("path", ""))),
         phrase,
         exc_info=error,
     )

@@ -19,11 +19,14 @@ can be an error body.
 from __future__ import annotations
 
 import asyncio
+import copy
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from exportd.api.redaction import RedactedAccessLog
 from exportd.settings import Settings
 
 _TIMED_OUT = b"The request headers did not arrive in time.\n"
@@ -77,6 +80,15 @@ def timed_protocol(header_timeout: float) -> type[HttpToolsProtocol]:
     return TimedHttpToolsProtocol
 
 
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with download links and query-string secrets redacted from the
+    access log (`api/redaction.py`)."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact"] = {"()": RedactedAccessLog}
+    config["loggers"]["uvicorn.access"]["filters"] = ["redact"]
+    return config
+
+
 def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
     """The uvicorn configuration `serve` runs `app` with (tests override host and port)."""
     options: dict[str, Any] = {
@@ -87,5 +99,6 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
         "server_header": False,
         "http": timed_protocol(settings.header_timeout),
         "timeout_keep_alive": settings.idle_timeout,
+        "log_config": log_config(),
     }
     return uvicorn.Config(app, **(options | overrides))
