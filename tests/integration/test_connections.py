@@ -171,7 +171,7 @@ class TestSlowHeaders:
                     break
                 connection.send(b"X-Slow-%d: yes\r\n" % number)
             assert connection.read_response().status == 408
-            assert 0.4 < time.monotonic() - started < 1.5
+            assert 0.4 < time.monotonic() - started < 3
             assert connection.closed_by_server(within=1) is not None
 
     def test_many_slow_clients_are_all_closed(self, impatient: LiveServer) -> None:

@@ -73,9 +73,15 @@ def timed_protocol(header_timeout: float) -> type[HttpToolsProtocol]:
 
         def _headers_timed_out(self) -> None:
             self._header_timer = None
-            if not self.transport.is_closing():
-                self.transport.write(_408)
-                self.transport.close()
+            if self.transport.is_closing():
+                return
+            if self.cycle is not None and not self.cycle.response_complete:
+                # A pipelined request stalled behind one still being answered: let that
+                # answer finish, then close, rather than cut into it.
+                self.cycle.keep_alive = False
+                return
+            self.transport.write(_408)
+            self.transport.close()
 
     return TimedHttpToolsProtocol
 
