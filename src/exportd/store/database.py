@@ -106,7 +106,7 @@ def _prepare_sqlite_file(url: URL, shown: str) -> None:
     if not path.parent.is_dir():
         raise DatabaseUnavailable(f"database {shown}: the folder {path.parent} does not exist")
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
+        os.close(os.open(path, os.O_CREAT | os.O_RDONLY, PRIVATE_FILE))  # creates, if missing
     except OSError as error:
         raise DatabaseUnavailable(
             f"database {shown}: cannot open {path} ({error.strerror})"
