@@ -16,7 +16,8 @@ from exportd.api.errors import server_error_response
 
 
 class ServerErrors:
-    """Pure ASGI middleware: the outermost of exportd's own (see `app.py`)."""
+    """Pure ASGI middleware, inside `bodies.RequestBodies` (which closes the connection
+    after a 500 too, when the request's body was left unread)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
