@@ -96,14 +96,16 @@ class LiveServer:
     which saves a server start and stop per test.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
+        """`settings` (their defaults when None) configure the server: its timeouts."""
         import uvicorn
 
         from exportd.api import create_app
+        from exportd.api.server import server_config
 
         self.app = create_app(None)  # type: ignore[arg-type]  # set by use()
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        config = server_config(
+            self.app, settings or Settings(), host="127.0.0.1", port=0, log_level="warning"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

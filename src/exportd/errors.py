@@ -12,12 +12,28 @@ HELP = (
 )
 
 
+SHOWN_INPUT = 80
+"""Most characters of a client's input an error message repeats (a 60 KB value is not
+worth echoing back, and must not make the error 60 KB)."""
+
+MAX_MESSAGE = 1_000
+"""Longest message an error carries, whatever it quotes."""
+
+
+def clip(text: str, limit: int = SHOWN_INPUT) -> str:
+    """`text` as an error message may quote it: cut to `limit` characters, marked when cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
 class ExportdError(Exception):
     """Root of every error exportd raises on purpose."""
 
     status: int = 500
 
     def __init__(self, message: str) -> None:
+        message = clip(message, MAX_MESSAGE)
         super().__init__(message)
         self.message = message
 
@@ -46,6 +62,12 @@ class NotFound(ExportdError):
     status = 404
 
 
+class RequestTimeout(ExportdError):
+    """The client took too long to send its request (408)."""
+
+    status = 408
+
+
 class Conflict(ExportdError):
     """The request conflicts with the current state of the store (409)."""
 
@@ -64,9 +86,3 @@ class TooManyRequests(ExportdError):
 
 class ConfigurationError(ExportdError):
     """Settings that cannot work, reported before anything starts."""
-
-
-class UnsupportedMediaType(ExportdError):
-    """A request body in a format the endpoint does not read (415)."""
-
-    status = 415

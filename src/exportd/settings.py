@@ -165,6 +165,37 @@ class Settings(BaseSettings):
             raise ValueError("must be memory:// or a redis:// or rediss:// URL")
         return url
 
+    # Requests and connections: what one client may send, and how slowly.
+    max_body_bytes: int = Field(
+        default=1 << 20,
+        ge=1,
+        description="Largest request body (JSON) in bytes; a larger one is answered 413 "
+        "before it is read.",
+    )
+    max_form_bytes: int = Field(
+        default=64 << 10,
+        ge=1,
+        description="Largest form body in bytes (the OAuth pages and token endpoints).",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a client has to send a request's headers, from its first byte; "
+        "then the connection is closed.",
+    )
+    body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a client has to send a request's whole body once its headers "
+        "are in; then the request is answered 408 and the connection closed.",
+    )
+    idle_timeout: int = Field(
+        default=5,
+        ge=1,
+        description="Seconds a connection may sit idle (before its first request and "
+        "between requests) before it is closed.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _driver(cls, url: str) -> str:
@@ -180,7 +211,7 @@ class Settings(BaseSettings):
         settings = cls(**{k: v for k, v in overrides.items() if v is not None})
         home = settings.home.expanduser().resolve()
         try:
-            home.mkdir(parents=True, exist_ok=True)
+            home.mkdir(mode=0o700, parents=True, exist_ok=True)  # its owner's only
         except OSError as error:
             raise ConfigurationError(f"EXPORTD_HOME {home} cannot be created: {error}") from error
         updates: dict[str, Any] = {"home": home}

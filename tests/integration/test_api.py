@@ -11,6 +11,7 @@ import pytest
 from exportd.domain.resources import RESOURCES
 from exportd.runtime import Runtime
 from exportd.store import directory
+from exportd.store.database import Database
 from tests.conftest import LiveServer
 from tests.integration.world import World, build_world
 
@@ -257,11 +258,11 @@ class TestRenameWorkspace:
         assert error_of(response).startswith(message)
         assert self.name_of(runtime, world) == "Acme"
 
-    def test_a_body_that_is_not_json_is_415(
+    def test_a_body_that_is_not_json_is_400(
         self, client: httpx.Client, world: World, runtime: Runtime
     ) -> None:
         response = self.put(client, world, b"name=x", **{"content-type": "text/plain"})
-        assert response.status_code == 415
+        assert response.status_code == 400
         assert error_of(response) == "Content-Type must be application/json, got 'text/plain'"
         assert self.name_of(runtime, world) == "Acme"
 
@@ -296,3 +297,22 @@ def test_unexpected_failures_are_500_with_a_phrase(
     assert error["message"] == "Server Error"
     assert error["phrase"]
     assert error["phrase"] in caplog.text
+
+
+def test_a_database_that_cannot_be_reached_is_503_without_its_address(
+    client: httpx.Client, world: World, runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    working = runtime.database
+    runtime.database = Database("postgresql+psycopg://exportd:hunter2@127.0.0.1:1/gone")
+    try:
+        response = client.get("/users/me", headers=auth(world.admin_token))
+    finally:
+        runtime.database.dispose()
+        runtime.database = working
+    assert response.status_code == 503
+    error = response.json()["errors"][0]
+    assert error["message"] == "Service Unavailable"
+    assert "127.0.0.1" not in response.text
+    assert error["phrase"] in caplog.text
+    assert "exportd:***@127.0.0.1:1/gone: cannot connect" in caplog.text
+    assert "hunter2" not in caplog.text

@@ -7,8 +7,10 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from exportd.api import (
+    bodies,
     downloads,
     errors,
+    failures,
     health,
     jobs,
     oauth_authorize,
@@ -44,7 +46,12 @@ def create_app(runtime: Runtime) -> Starlette:
             ),
         ],
         exception_handlers=errors.HANDLERS,
-        middleware=[Middleware(RateLimits)],
+        # Pure ASGI middleware only, outermost first.
+        middleware=[
+            Middleware(bodies.RequestBodies),
+            Middleware(failures.ServerErrors),
+            Middleware(RateLimits),
+        ],
     )
     app.state.runtime = runtime
     return app

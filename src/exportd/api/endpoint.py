@@ -26,20 +26,50 @@ from exportd.api.auth import authenticate
 from exportd.api.responses import json_response
 from exportd.domain.projection import FieldTree, compact_tree, full_tree, parse_fields, project
 from exportd.domain.resources import RESOURCES, Resource
-from exportd.errors import InvalidRequest, UnsupportedMediaType
+from exportd.errors import InvalidRequest, clip
+from exportd.numbers import parse_gid as gid_of
+from exportd.numbers import parse_integer
 from exportd.runtime import Runtime
 
 Model = TypeVar("Model", bound=BaseModel)
-MAX_GID = (1 << 63) - 1
 MAX_LIMIT = 100
 _TRUE, _FALSE = ("", "true", "1"), ("false", "0")
+_NUL = "\x00"
 
 
 def parse_gid(value: str, name: str) -> int:
     """A gid from user input: a numeric string that fits the store, or a 400 naming it."""
-    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_GID:
-        return int(value)
-    raise InvalidRequest(f"{name}: '{value}' is not a valid gid")
+    gid = gid_of(value)
+    if gid is None:
+        raise InvalidRequest(f"{name}: '{clip(value)}' is not a valid gid")
+    return gid
+
+
+def parse_offset(offset: str) -> int:
+    """The gid an `offset` token (made by `_next_page`) continues after, or a 400."""
+    try:
+        return parse_gid(base64.urlsafe_b64decode(offset.encode("ascii")).decode(), "offset")
+    except (ValueError, binascii.Error, InvalidRequest):  # UnicodeError is a ValueError
+        raise InvalidRequest("offset: your pagination token is invalid") from None
+
+
+def check_no_nul(value: Any, place: str) -> None:
+    """Refuse NUL characters anywhere in decoded input (PostgreSQL cannot store them).
+
+    Walks with a stack, not recursion: JSON may nest deeper than Python's recursion limit.
+    """
+    pending: list[tuple[Any, str]] = [(value, place)]
+    while pending:
+        item, where = pending.pop()
+        if isinstance(item, str):
+            if _NUL in item:
+                raise InvalidRequest(f"{where or 'data'}: must not contain NUL characters")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                pending.append((key, where or "data"))
+                pending.append((child, f"{where}.{clip(key)}" if where else clip(key)))
+        elif isinstance(item, list):
+            pending.extend((child, f"{where}[{index}]") for index, child in enumerate(item))
 
 
 @dataclass(frozen=True)
@@ -86,24 +116,22 @@ class Call:
         raw_limit, offset = self.query.get("limit"), self.query.get("offset")
         limit = None
         if raw_limit is not None:
-            if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+            limit = parse_integer(raw_limit, MAX_LIMIT)
+            if not limit:
                 raise InvalidRequest(f"limit: must be an integer from 1 to {MAX_LIMIT}")
-            limit = int(raw_limit)
         if offset is None:
             return Page(limit)
         if limit is None:
             raise InvalidRequest("offset: only valid together with limit")
-        try:
-            return Page(limit, parse_gid(base64.urlsafe_b64decode(offset).decode(), "offset"))
-        except (binascii.Error, UnicodeDecodeError, InvalidRequest):
-            raise InvalidRequest("offset: your pagination token is invalid") from None
+        return Page(limit, parse_offset(offset))
 
     def data(self, model: type[Model]) -> Model:
         """The `data` object of a JSON body, validated by `model` (unknown fields refused)."""
         media_type = self.content_type.split(";")[0].strip().lower()
         if media_type != "application/json":
-            raise UnsupportedMediaType(
-                f"Content-Type must be application/json, got '{media_type or 'none'}'"
+            # 400, not 415: Asana's spec documents 400 for every malformed request.
+            raise InvalidRequest(
+                f"Content-Type must be application/json, got '{clip(media_type) or 'none'}'"
             )
         try:
             envelope = orjson.loads(self.body)
@@ -113,9 +141,11 @@ class Call:
             raise InvalidRequest('data: Missing input (the body must be {"data": {…}})')
         unknown = sorted(set(envelope) - {"data", "options"})
         if unknown:
-            raise InvalidRequest(f"{unknown[0]}: unknown field in the request body")
+            raise InvalidRequest(f"{clip(unknown[0])}: unknown field in the request body")
         if not isinstance(envelope["data"], dict):
             raise InvalidRequest("data: must be an object")
+        if b"\\u0000" in self.body:  # JSON writes NUL only escaped, so only then look
+            check_no_nul(envelope["data"], "")
         try:
             return model.model_validate(envelope["data"], strict=True)
         except ValidationError as error:
@@ -125,7 +155,7 @@ class Call:
 def describe(error: ValidationError) -> str:
     """The first validation problem as `field: message`, in Asana's words where it has some."""
     problem = error.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in problem["loc"]) or "data"
+    where = clip(".".join(str(part) for part in problem["loc"])) or "data"
     messages = {"missing": "Missing input", "extra_forbidden": "unknown field"}
     return f"{where}: {messages.get(problem['type'], problem['msg'])}"
 
@@ -151,7 +181,7 @@ class Options:
     def parse(cls, query: QueryParams, resource: Resource) -> Options:
         pretty = query.get("opt_pretty")
         if pretty is not None and pretty.lower() not in _TRUE + _FALSE:
-            raise InvalidRequest(f"opt_pretty: must be true or false, got '{pretty}'")
+            raise InvalidRequest(f"opt_pretty: must be true or false, got '{clip(pretty)}'")
         raw = query.get("opt_fields")
         fields = parse_fields(raw.split(","), resource, parameter="opt_fields") if raw else None
         return cls(fields, pretty is not None and pretty.lower() in _TRUE)
@@ -177,6 +207,8 @@ class Endpoint:
         runtime: Runtime = request.app.state.runtime
         authorization = request.headers.get("authorization")
         caller = await run_in_threadpool(authenticate, runtime, authorization)
+        for name, value in request.query_params.multi_items():
+            check_no_nul(value, clip(name))
         options = Options.parse(request.query_params, self.resource)
         call = Call(
             runtime=runtime,

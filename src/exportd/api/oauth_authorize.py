@@ -26,7 +26,7 @@ from exportd.api.oauth_pages import (
     save_session,
 )
 from exportd.domain import oauth as rules
-from exportd.errors import InvalidRequest
+from exportd.errors import InvalidRequest, clip
 from exportd.runtime import Runtime
 from exportd.store import oauth, passwords, sessions
 from exportd.store.schema import users
@@ -44,7 +44,7 @@ async def authorize(request: Request) -> Response:
             return error_page(
                 400,
                 "This form could not be read",
-                f"Content-Type must be {FORM_TYPE}, got '{media_type or 'none'}'.",
+                f"Content-Type must be {FORM_TYPE}, got '{clip(media_type) or 'none'}'.",
                 _NOT_SHARED,
             )
         async with request.form() as data:

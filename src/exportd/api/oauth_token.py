@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from exportd.api.responses import json_response
 from exportd.domain import oauth as rules
+from exportd.errors import clip
 from exportd.runtime import Runtime
 from exportd.store import oauth
 
@@ -38,7 +39,7 @@ def _endpoint(handler: Handler) -> Callable[[Request], Any]:
             if media_type != FORM_TYPE and await request.body():
                 raise rules.OAuthError(
                     "invalid_request",
-                    f"Content-Type must be {FORM_TYPE}, got '{media_type or 'none'}'",
+                    f"Content-Type must be {FORM_TYPE}, got '{clip(media_type) or 'none'}'",
                 )
             if media_type == FORM_TYPE:
                 async with request.form() as data:
@@ -64,7 +65,7 @@ def token(runtime: Runtime, authorization: str | None, form: rules.Params) -> Re
     if grant_type not in GRANT_TYPES:
         raise rules.OAuthError(
             "unsupported_grant_type",
-            f"grant_type: '{grant_type}' is not supported; use {' or '.join(GRANT_TYPES)}",
+            f"grant_type: '{clip(grant_type)}' is not supported; use {' or '.join(GRANT_TYPES)}",
         )
     now, ttl = runtime.clock(), runtime.settings.oauth_access_ttl
     if grant_type == "refresh_token":
@@ -102,7 +103,7 @@ def revoke(runtime: Runtime, authorization: str | None, form: rules.Params) -> R
     if hint is not None and hint not in TOKEN_TYPE_HINTS:
         raise rules.OAuthError(
             "unsupported_token_type",
-            f"token_type_hint: '{hint}' is not a token type of exportd; "
+            f"token_type_hint: '{clip(hint)}' is not a token type of exportd; "
             f"use {' or '.join(TOKEN_TYPE_HINTS)}",
         )
     with runtime.database.write() as connection:

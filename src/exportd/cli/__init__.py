@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from exportd.cli import accounts, apps, data, db, seed, serve, users, worker
 from exportd.cli.common import Overrides
+from exportd.errors import ExportdError
 
 app = typer.Typer(
     name="exportd",
@@ -44,4 +46,18 @@ def _root(
 
 
 def main() -> None:
-    app()
+    """The command line; errors it expects (settings, database, files) are one line."""
+    try:
+        app()
+    except ExportdError as error:
+        _exit(error.message)
+    except OSError as error:  # a file or folder given, or one in the home
+        if error.filename is None:
+            _exit(" ".join(str(error).split()))
+        _exit(f"{error.filename}: {error.strerror or error}")
+
+
+def _exit(message: str) -> NoReturn:
+    """`common.fail` for outside a command, where typer.Exit would not be caught."""
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    sys.exit(1)

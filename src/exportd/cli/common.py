@@ -10,8 +10,9 @@ from typing import Any, NoReturn
 
 import orjson
 import typer
+from pydantic import ValidationError
 
-from exportd.errors import ExportdError
+from exportd.errors import ExportdError, clip
 from exportd.runtime import Runtime
 from exportd.settings import Settings
 
@@ -28,8 +29,22 @@ def load_settings(ctx: typer.Context, **more: Any) -> Settings:
     overrides: Overrides = ctx.find_root().obj or Overrides()
     try:
         return Settings.load(**asdict(overrides), **more)
+    except ValidationError as error:
+        fail(describe_settings_error(error))
     except (ExportdError, ValueError) as error:
         fail(str(error))
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """Pydantic's report in one line: the setting, the value given, what is wrong."""
+    problem = error.errors(include_url=False)[0]
+    name = f"EXPORTD_{'_'.join(str(part) for part in problem['loc']).upper()}"
+    given = problem.get("input")
+    if isinstance(given, str | int | float | bool) and "secret" not in name.lower():
+        name = f"{name}={clip(str(given))!r}"
+    more = len(error.errors()) - 1
+    others = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
+    return f"{name}: {problem['msg']}{others}"
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import typer
 import uvicorn
 
 from exportd.api import create_app
+from exportd.api.server import server_config
 from exportd.cli.common import load_settings
 from exportd.cli.demo import announce_demo
 from exportd.jobs import WorkerPool
@@ -52,14 +53,7 @@ def serve(
         runtime.migrate()
         if demo:
             announce_demo(runtime)
-        config = uvicorn.Config(
-            create_app(runtime),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            lifespan="off",
-            server_header=False,
-        )
+        config = server_config(create_app(runtime), settings)
         # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the
         # handler that was there before it; a quiet one lets us close the store and exit 0.
         for stop in (signal.SIGTERM, signal.SIGINT):

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from exportd.errors import ExportdError, InvalidRequest
+from exportd.errors import ExportdError, InvalidRequest, clip
+from exportd.numbers import parse_gid
 
 SCOPES = {"default": "everything your account can see and do in exportd, through the API"}
 DEFAULT_SCOPE = "default"
@@ -49,10 +50,15 @@ class UnsafeRedirect(ExportdError):
 
 
 def single(params: Params, name: str, *, unsafe: bool = False) -> str | None:
-    """The one value of `name`, None when absent; parameters must not repeat (§3.1, §3.2)."""
+    """The one value of `name`, None when absent; parameters must not repeat (§3.1, §3.2)
+    nor hold NUL characters (PostgreSQL cannot store them)."""
     values = [value for key, value in params if key == name]
+    message = None
     if len(values) > 1:
         message = f"{name}: given more than once"
+    elif values and "\x00" in values[0]:
+        message = f"{name}: must not contain NUL characters"
+    if message:
         raise UnsafeRedirect(message) if unsafe else OAuthError("invalid_request", message)
     return values[0] if values else None
 
@@ -76,9 +82,10 @@ def client_id_of(params: Params) -> int:
 
 
 def parse_client_id(raw: str, *, unsafe: bool = False) -> int:
-    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 1 << 63:
-        return int(raw)
-    message = f"client_id: no app with client_id '{raw}' is registered"
+    client_id = parse_gid(raw)
+    if client_id is not None:
+        return client_id
+    message = f"client_id: no app with client_id '{clip(raw)}' is registered"
     raise UnsafeRedirect(message) if unsafe else invalid_client(message)
 
 
@@ -88,7 +95,7 @@ def redirect_uri_of(params: Params, registered: Sequence[str]) -> str:
     if not uri:
         raise UnsafeRedirect("redirect_uri: Missing input")
     if uri not in registered:
-        raise UnsafeRedirect(f"redirect_uri: '{uri}' is not registered for this app")
+        raise UnsafeRedirect(f"redirect_uri: '{clip(uri)}' is not registered for this app")
     return uri
 
 
@@ -112,7 +119,7 @@ def parse_authorization(params: Params, client_id: int, redirect_uri: str) -> Au
     if response_type != "code":
         raise OAuthError(
             "unsupported_response_type",
-            f"response_type: '{response_type}' is not supported; use 'code'",
+            f"response_type: '{clip(response_type)}' is not supported; use 'code'",
         )
     scope = parse_scope(single(params, "scope"))
     challenge = single(params, "code_challenge")
@@ -123,7 +130,7 @@ def parse_authorization(params: Params, client_id: int, redirect_uri: str) -> Au
         if method != "S256":
             raise OAuthError(
                 "invalid_request",
-                f"code_challenge_method: must be S256, got '{method or 'none (plain)'}'",
+                f"code_challenge_method: must be S256, got '{clip(method or 'none (plain)')}'",
             )
         if not _PKCE_VALUE.fullmatch(challenge):
             raise OAuthError(
@@ -139,7 +146,8 @@ def parse_scope(raw: str | None) -> str:
     if unknown:
         raise OAuthError(
             "invalid_scope",
-            f"scope: '{unknown[0]}' is not a scope of exportd (available: {', '.join(SCOPES)})",
+            f"scope: '{clip(unknown[0])}' is not a scope of exportd "
+            f"(available: {', '.join(SCOPES)})",
         )
     return " ".join(names) or DEFAULT_SCOPE
 
@@ -156,7 +164,9 @@ def check_redirect_uri(uri: str) -> str:
     """A redirect URI an app may register: absolute, http(s) with a host, no fragment."""
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidRequest(f"redirect_uri: '{uri}' must be an absolute http:// or https:// URL")
+        raise InvalidRequest(
+            f"redirect_uri: '{clip(uri)}' must be an absolute http:// or https:// URL"
+        )
     if parts.fragment or uri.endswith("#"):
         raise InvalidRequest(f"redirect_uri: '{uri}' must not have a fragment (#…)")
     return uri

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from exportd.domain.resources import RESOURCES, Resource
-from exportd.errors import InvalidRequest
+from exportd.errors import InvalidRequest, clip
 
 FieldTree = dict[str, "FieldTree"]
 
@@ -49,14 +49,14 @@ def parse_fields(paths: Iterable[str], resource: Resource, *, parameter: str) ->
         for depth, name in enumerate(names):
             if name not in current.selectable:
                 raise InvalidRequest(
-                    f"{parameter}: unknown field '{path}' "
-                    f"({current.resource_type} has no field '{name}')"
+                    f"{parameter}: unknown field '{clip(path)}' "
+                    f"({current.resource_type} has no field '{clip(name)}')"
                 )
             target = current.references.get(name)
             last = depth == len(names) - 1
             if target is None and not last:
                 raise InvalidRequest(
-                    f"{parameter}: '{path}' selects inside '{name}', which is a plain value"
+                    f"{parameter}: '{clip(path)}' selects inside '{name}', which is a plain value"
                 )
             if target is None:
                 node.setdefault(name, {})

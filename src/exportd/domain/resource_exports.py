@@ -21,7 +21,8 @@ from typing import Any
 from exportd.clock import isoformat
 from exportd.domain.projection import FieldTree, parse_fields
 from exportd.domain.resources import RESOURCES
-from exportd.errors import InvalidRequest
+from exportd.errors import InvalidRequest, clip
+from exportd.numbers import parse_gid
 
 PARAMETER = "export_request_parameters"
 
@@ -75,7 +76,6 @@ MAX_USERS_PER_FILTER = 1_000
 """Most gids one user filter may list: keeps the SQL's bound parameters within every
 backend's limit, far above any list a person writes."""
 
-_GID_MAX = 2**63 - 1
 _DATE_TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(?P<zone>[Zz]|[+-]\d{2}(:?\d{2})?)?"
 )
@@ -269,14 +269,12 @@ def _user_gids(value: Any, place: str) -> tuple[int, ...]:
         raise InvalidRequest(f"{place}: lists more than {MAX_USERS_PER_FILTER:,} user gids")
     gids: dict[int, None] = {}  # ordered, without repeats
     for item in value:
-        if not (
-            isinstance(item, str)
-            and item.isascii()
-            and item.isdigit()
-            and 0 < int(item) <= _GID_MAX
-        ):
-            raise InvalidRequest(f"{place}: {item!r} is not a user gid (a string of digits)")
-        gids[int(item)] = None
+        gid = parse_gid(item) if isinstance(item, str) else None
+        if gid is None:
+            raise InvalidRequest(
+                f"{place}: {clip(repr(item))} is not a user gid (a string of digits)"
+            )
+        gids[gid] = None
     return tuple(gids)
 
 
@@ -289,9 +287,9 @@ def _moment(value: Any, place: str, *, round_up: bool) -> datetime:
     except (ValueError, OverflowError):
         moment = None
     if match is None or moment is None:
-        raise InvalidRequest(f"{place}: {value!r} is not an ISO-8601 date-time")
+        raise InvalidRequest(f"{place}: {clip(repr(value))} is not an ISO-8601 date-time")
     raise InvalidRequest(
-        f"{place}: {value!r} has no time zone (end it with Z or an offset such as +02:00)"
+        f"{place}: {clip(repr(value))} has no time zone (end it with Z or an offset such as +02:00)"
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from exportd.domain import oauth as rules
-from exportd.errors import InvalidRequest, NotFound
+from exportd.errors import InvalidRequest, NotFound, clip
 from exportd.store import tokens
 from exportd.store.schema import access_tokens, oauth_apps, oauth_grant_tokens, oauth_grants, users
 
@@ -222,7 +222,7 @@ def refresh(
     if grant.revoked_at is not None:
         raise rules.OAuthError("invalid_grant", "refresh_token: has been revoked")
     if scope is not None and not set(rules.parse_scope(scope).split()) <= set(grant.scope.split()):
-        raise rules.OAuthError("invalid_scope", f"scope: '{scope}' exceeds the scope granted")
+        raise rules.OAuthError("invalid_scope", f"scope: '{clip(scope)}' exceeds the scope granted")
     user = _live_user(connection, grant.user_gid)
     access_token = _issue_access_token(connection, grant, app, now, gids, access_ttl)
     return Issued(access_token, access_ttl, None, user)
