@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import time
 
+import orjson
 from sqlalchemy import select, update
 
 from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedSpec
+from exportd.domain.resource_exports import parse_export_request
 from exportd.exports.organization import organization_pages
 from exportd.exports.reader import snapshot
+from exportd.exports.resource import resource_export_chunks
 from exportd.runtime import Runtime
+from exportd.store.export_reads import arrow_snapshot
 from exportd.store.schema import tasks
 
 SPEC = SeedSpec(seed=9, users=4, teams=1, projects=2, tasks=40, stories_per_task=1, messages=2)
@@ -42,3 +46,32 @@ def test_writers_go_on_while_an_export_reads_and_the_export_keeps_its_snapshot(
     with runtime.database.read() as connection:
         now_named = connection.execute(select(tasks.c.name).where(tasks.c.gid == task_gid))
         assert now_named.scalar_one() == "Renamed"
+
+
+def test_a_columnar_task_export_keeps_its_snapshot_while_writers_go_on(runtime: Runtime) -> None:
+    """The Arrow reads of a task export (one batch after another) see the state of the
+    store when the export began, and writers do not wait for them."""
+    seeded = seed_organization(runtime.database, SPEC)
+    with runtime.database.read() as connection:
+        last_gid = connection.execute(
+            select(tasks.c.gid)
+            .where(tasks.c.workspace_gid == seeded.organization_gid, tasks.c.deleted_at.is_(None))
+            .order_by(tasks.c.gid.desc())
+            .limit(1)
+        ).scalar_one()
+    request = parse_export_request([{"resource_type": "task", "fields": ["name"]}])
+    database = runtime.database
+    with snapshot(database) as connection, arrow_snapshot(database) as snap:
+        chunks = resource_export_chunks(
+            connection, snap, seeded.organization_gid, request, task_batch_size=5
+        )
+        first = next(chunks)  # the export is under way: its last task is still to be read
+        started = time.monotonic()
+        with database.write() as writer:
+            writer.execute(update(tasks).where(tasks.c.gid == last_gid).values(name="Renamed"))
+        assert time.monotonic() - started < 2, "the writer waited for the export"
+        lines = [line for _type, data, _n in (first, *chunks) for line in data.splitlines()]
+    exported = [orjson.loads(line) for line in lines]
+    assert len(exported) == SPEC.tasks
+    assert exported[-1]["gid"] == str(last_gid)
+    assert exported[-1]["name"] != "Renamed"

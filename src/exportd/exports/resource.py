@@ -20,8 +20,11 @@ from exportd.domain.resource_exports import ExportPart, ResourceExportRequest
 from exportd.exports import structure, task_shapes, work
 from exportd.exports.context import Export, Pages
 from exportd.exports.embedded import embed_children
+from exportd.exports.jsonl import encode_page
 from exportd.exports.reader import BATCH_SIZE
 from exportd.exports.shapes import DEFAULT_PERMALINK_BASE, Obj
+from exportd.exports.task_frames import TASK_BATCH_SIZE, Lookups, task_chunks
+from exportd.store.export_reads import ArrowSnapshot
 from exportd.store.resource_exports import Condition, filter_conditions, gid_range
 
 
@@ -92,6 +95,48 @@ def resource_export_pages(
         for page in part_pages(export, part, piece.conditions(part.resource_type)):
             if page:
                 yield part.resource_type, page
+
+
+Chunk = tuple[str, bytes, int]
+"""`(resource type, JSON Lines bytes, lines)`: a piece of an export's file."""
+
+
+def resource_export_chunks(
+    connection: Connection,
+    snap: ArrowSnapshot,
+    workspace_gid: int,
+    request: ResourceExportRequest,
+    *,
+    slices: Sequence[Slice] | None = None,
+    permalink_base: str = DEFAULT_PERMALINK_BASE,
+    batch_size: int = BATCH_SIZE,
+    task_batch_size: int = TASK_BATCH_SIZE,
+) -> Iterator[Chunk]:
+    """The file of a resource export (or of `slices` of it), as JSON Lines pieces in order.
+
+    Task parts are built column by column from `snap` (`exports.task_frames`); teams and
+    messages object by object over `connection`. Raises NotFound (before yielding
+    anything) when the workspace does not exist.
+    """
+    export = Export.open(
+        connection, workspace_gid, permalink_base=permalink_base, batch_size=batch_size
+    )
+    lookups: Lookups | None = None
+    for piece in whole(request) if slices is None else slices:
+        part = request.parts[piece.part]
+        bounds = piece.conditions(part.resource_type)
+        if part.resource_type != "task":
+            for page in part_pages(export, part, bounds):
+                if page:
+                    yield part.resource_type, encode_page(page), len(page)
+            continue
+        lookups = lookups or Lookups.load(snap, workspace_gid)
+        where = [*filter_conditions("task", part.filters), *bounds]
+        for data, lines in task_chunks(
+            snap, workspace_gid, where, part.field_tree(), lookups=lookups,
+            base=export.permalink_base, batch_size=task_batch_size,
+        ):  # fmt: skip
+            yield "task", data, lines
 
 
 def part_pages(export: Export, part: ExportPart, bounds: Sequence[Condition] = ()) -> Pages:

@@ -120,10 +120,19 @@ def custom_field_value(field: Obj, value: Any, refs: Lookup) -> Obj:
 
 
 def _number(value: float, number_format: Obj | None) -> str:
-    precision = (number_format or {}).get("precision") or 0
-    if (number_format or {}).get("format") == "percentage":
-        return f"{value * 100:.{precision}f}%"
-    return f"{value:.{precision}f}"
+    shown = number_format or {}
+    return number_display(value, shown.get("precision"), shown.get("format"))
+
+
+def number_display(value: float, precision: int | None, number_format: str | None) -> str:
+    """A number field's `display_value`: its precision, as a percentage when so formatted.
+
+    Python's formatting, which rounds the binary value half to even: no columnar
+    expression formats numbers the same way, and there is one such value per number field.
+    """
+    if number_format == "percentage":
+        return f"{value * 100:.{precision or 0}f}%"
+    return f"{value:.{precision or 0}f}"
 
 
 def task(row: Any, links: TaskLinks, refs: Lookup, base: str) -> Obj:

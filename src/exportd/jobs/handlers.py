@@ -16,11 +16,12 @@ from exportd.domain.resource_exports import ResourceExportRequest
 from exportd.errors import InvalidRequest
 from exportd.exports.organization import organization_pages
 from exportd.exports.reader import snapshot
-from exportd.exports.resource import resource_export_pages
+from exportd.exports.resource import resource_export_chunks
 from exportd.exports.shapes import Obj
 from exportd.jobs import sharded
 from exportd.jobs.context import Handler, JobContext, JobOutcome
-from exportd.jobs.streaming import publish_pages
+from exportd.jobs.streaming import publish_chunks, publish_pages
+from exportd.store.export_reads import arrow_snapshot
 
 PageSource = Callable[[Connection], Iterator[tuple[str, list[Obj]]]]
 """Reads an export's pages over the snapshot connection it is given."""
@@ -47,11 +48,20 @@ def export_resources(context: JobContext) -> JobOutcome:
     shards = context.runtime.settings.export_shards
     if shards > 1 and (outcome := sharded.export_resources(context, key, request, shards)):
         return outcome
-    return _stream(
-        context,
-        key,
-        lambda connection: resource_export_pages(connection, job.workspace_gid, request),
-    )
+
+    def after_chunk(lines: int) -> None:
+        context.report_progress(lines)
+        context.raise_if_cancelled()
+
+    database = context.runtime.database
+    with snapshot(database) as connection, arrow_snapshot(database) as snap:
+        chunks = resource_export_chunks(connection, snap, job.workspace_gid, request)
+        return publish_chunks(
+            context.runtime.storage,
+            key,
+            ((data, lines) for _type, data, lines in chunks),
+            after_chunk,
+        )
 
 
 def _stream(context: JobContext, key: str, pages: PageSource) -> JobOutcome:

@@ -20,6 +20,27 @@ from exportd.storage import Storage
 _GZIP_WBITS = 16 + 15  # a gzip header and trailer around the deflate stream
 
 
+def publish_chunks(
+    storage: Storage,
+    key: str,
+    chunks: Iterable[tuple[bytes, int]],
+    after_chunk: Callable[[int], None],
+) -> JobOutcome:
+    """Write every `(JSON Lines bytes, lines)` piece to `key` and publish it;
+    `after_chunk(lines so far)` runs after each (progress, cancellation) and may raise to
+    abandon the upload."""
+    compressor = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, _GZIP_WBITS)
+    lines = 0
+    with storage.start_upload(key) as upload:
+        for data, count in chunks:
+            upload.write(compressor.compress(data))
+            lines += count
+            after_chunk(lines)
+        upload.write(compressor.flush())
+        stored = upload.publish(expected_lines=lines)
+    return JobOutcome(file_key=stored.key, file_size=stored.size, line_count=lines)
+
+
 def publish_pages(
     storage: Storage,
     key: str,
