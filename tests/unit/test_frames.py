@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -10,7 +12,7 @@ import pytest
 
 from exportd.domain.projection import FieldTree, parse_fields, project
 from exportd.domain.resources import RESOURCES
-from exportd.exports.frames import ndjson, project_frame
+from exportd.exports.frames import ndjson, project_frame, read_ahead
 from exportd.exports.task_frames import task_fields
 
 
@@ -54,3 +56,29 @@ def test_fields_cut_a_column_exactly_as_they_cut_each_object(fields: list[str]) 
     frame = pl.DataFrame(OBJECTS)
     expected = b"".join(orjson.dumps(project(obj, tree)) + b"\n" for obj in OBJECTS)
     assert ndjson(project_frame(frame, tree)) == expected
+
+
+def test_reading_ahead_keeps_order_raises_errors_and_stops_with_its_reader() -> None:
+    made: list[int] = []
+
+    def numbers() -> Iterator[int]:
+        for n in range(100):
+            made.append(n)
+            yield n
+
+    assert list(read_ahead(numbers())) == list(range(100))
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("the store went away")
+
+    with pytest.raises(ValueError, match="the store went away"):
+        list(read_ahead(failing()))
+
+    made.clear()
+    before = threading.active_count()
+    for n in read_ahead(numbers()):
+        if n == 3:
+            break
+    assert threading.active_count() == before  # the reading thread is gone
+    assert len(made) <= 6  # it read at most a little ahead, not everything

@@ -10,8 +10,11 @@ struct fields (`projected`), the same rules as `domain.projection.project`.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
-from typing import Any
+import queue
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import suppress
+from typing import Any, TypeVar
 
 import polars as pl
 from polars.datatypes import DataTypeClass
@@ -19,6 +22,7 @@ from polars.datatypes import DataTypeClass
 from exportd.domain.projection import FieldTree
 
 KEY, VALUE = "key", "value"
+T = TypeVar("T")
 
 NAMED = pl.Struct({"gid": pl.String, "resource_type": pl.String, "name": pl.String})
 """The compact form of most types: gid, resource_type, name."""
@@ -108,3 +112,47 @@ def ndjson(frame: pl.DataFrame) -> bytes:
     sink = io.BytesIO()
     frame.write_ndjson(sink)
     return sink.getvalue()
+
+
+def read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """`items`, each produced on a background thread while the caller works on the one
+    before (at most one ahead). The thread stops when the caller stops iterating; its
+    exceptions are raised in the caller."""
+    ahead: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        ahead.put((True, item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put((False, None))
+        except BaseException as error:
+            ahead.put((False, error))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:  # a generator stops its own threads, if any
+                close()
+
+    worker = threading.Thread(target=produce, name="exportd-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            more, item = ahead.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting to put
+            with suppress(queue.Empty):
+                ahead.get(timeout=0.1)
+        worker.join()

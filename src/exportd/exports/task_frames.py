@@ -14,7 +14,7 @@ attachments come oldest first, each pointing back at the task's compact form.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -30,6 +30,7 @@ from exportd.exports.frames import (
     named_lookup,
     ndjson,
     project_frame,
+    read_ahead,
     refer,
 )
 from exportd.exports.task_shapes import number_display, relations_for
@@ -224,11 +225,10 @@ def _chosen(
 
 
 def _stories(
-    snap: ArrowSnapshot, first: int, last: int, targets: pl.DataFrame, users: pl.DataFrame
+    rows: pl.DataFrame, like_rows: pl.DataFrame, targets: pl.DataFrame, users: pl.DataFrame
 ) -> pl.DataFrame:
     """`owner, stories`: each task's own live stories in full (StoryResponse)."""
-    rows = reads.stories_in(snap, first, last)
-    liked = _likes(reads.story_likes_in(snap, first, last).rename({"story_gid": "owner"}), users)
+    liked = _likes(like_rows.rename({"story_gid": "owner"}), users)
     rows = refer(rows, "created_by_gid", users, "created_by")
     rows = refer(rows, "owner", targets, "target")
     rows = attach(rows, liked, "likes")
@@ -260,9 +260,9 @@ def _stories(
     return gather(rows, story, "stories")
 
 
-def _attachments(snap: ArrowSnapshot, first: int, last: int, targets: pl.DataFrame) -> pl.DataFrame:
+def _attachments(rows: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
     """`owner, attachments`: AttachmentResponse without download_url/view_url (R3)."""
-    rows = refer(reads.attachments_in(snap, first, last), "owner", targets, "parent")
+    rows = refer(rows, "owner", targets, "parent")
     attachment = pl.struct(
         gid_text(),
         pl.lit("attachment").alias("resource_type"),
@@ -278,17 +278,14 @@ def _attachments(snap: ArrowSnapshot, first: int, last: int, targets: pl.DataFra
     return gather(rows, attachment, "attachments")
 
 
-def _links(
-    snap: ArrowSnapshot, relation: str, first: int, last: int, lookup: pl.DataFrame
-) -> pl.DataFrame:
-    rows = keep_found(reads.links(snap, relation, first, last), "other", lookup, relation)
+def _links(rows: pl.DataFrame, relation: str, lookup: pl.DataFrame) -> pl.DataFrame:
+    rows = keep_found(rows, "other", lookup, relation)
     return gather(rows, pl.col(relation), relation)
 
 
-def _memberships(snap: ArrowSnapshot, first: int, last: int, lookups: Lookups) -> pl.DataFrame:
+def _memberships(rows: pl.DataFrame, lookups: Lookups) -> pl.DataFrame:
     """`owner, memberships, projects`: memberships of exported projects, in project order."""
-    rows = keep_found(reads.memberships_in(snap, first, last), "project_gid", lookups.projects,
-                      "project")  # fmt: skip
+    rows = keep_found(rows, "project_gid", lookups.projects, "project")
     rows = refer(rows, "section_gid", lookups.sections, "section")
     return rows.group_by("owner", maintain_order=True).agg(
         pl.struct("project", "section").alias("memberships"), pl.col("project").alias("projects")
@@ -346,61 +343,94 @@ def task_fields(base: str) -> dict[str, pl.Expr]:
     }
 
 
-def shape_tasks(
+@dataclass(frozen=True)
+class BatchRows:
+    """What the store holds for one batch of tasks: the rows every shown field needs."""
+
+    tasks: pl.DataFrame
+    relations: dict[str, pl.DataFrame]  # by the names of `read_batch`
+    compacts: pl.DataFrame | None  # referenced tasks (parents, dependencies), compact
+
+
+def read_batch(
     snap: ArrowSnapshot,
     organization_gid: int,
-    batch: pl.DataFrame,
-    lookups: Lookups,
-    tree: FieldTree,
-    base: str,
-) -> pl.DataFrame:
-    """A batch of task rows (gid order) as exported objects cut to `tree`."""
-    shown = set(tree)
-    relations = relations_for(shown)
+    where: Sequence[Condition],
+    after: int | None,
+    limit: int,
+    shown: Collection[str],
+    users: pl.DataFrame,
+) -> BatchRows | None:
+    """The next `limit` tasks after `after` and the relations `shown` fields need, read
+    over `snap`; None when there are no more tasks."""
+    batch = reads.task_rows(snap, organization_gid, where, after, limit)
+    if batch.height == 0:
+        return None
     first, last = int(batch["gid"][0]), int(batch["gid"][-1])
-    frame = refer(batch, "workspace_gid", lookups.workspaces, "workspace")
+    relations = relations_for(shown)
+    found: dict[str, pl.DataFrame] = {}
+    for relation in ("dependencies", "dependents", "followers", "tags"):
+        if relation in relations:
+            found[relation] = reads.links(snap, relation, first, last)
+    readers = {
+        "likes": reads.task_likes_in, "memberships": reads.memberships_in,
+        "values": reads.values_in, "num_subtasks": reads.subtask_counts_in,
+    }  # fmt: skip
+    for relation, read in readers.items():
+        if relation in relations:
+            found[relation] = read(snap, first, last)
+    if "stories" in shown:
+        found["stories"] = reads.stories_in(snap, first, last)
+        found["story_likes"] = reads.story_likes_in(snap, first, last)
+    if "attachments" in shown:
+        found["attachments"] = reads.attachments_in(snap, first, last)
+    compacts = None
+    if "parent" in shown or {"dependencies", "dependents"} & relations:
+        gids = set(batch["parent_gid"].drop_nulls().to_list())
+        for relation in ("dependencies", "dependents"):
+            if relation in found:
+                gids.update(found[relation]["other"].to_list())
+        compacts = _referenced_tasks(snap, organization_gid, sorted(gids), users)
+    return BatchRows(batch, found, compacts)
+
+
+def shape_tasks(rows: BatchRows, lookups: Lookups, tree: FieldTree, base: str) -> pl.DataFrame:
+    """A batch of tasks (gid order) as exported objects cut to `tree`."""
+    shown, found = set(tree), rows.relations
+    frame = refer(rows.tasks, "workspace_gid", lookups.workspaces, "workspace")
     for name, column in USER_REFERENCES.items():
         if name in shown:
             frame = refer(frame, column, lookups.users, name)
-    wanted: dict[str, pl.DataFrame] = {}
+    if rows.compacts is not None:
+        frame = refer(frame, "parent_gid", rows.compacts, "parent")
     for relation in ("dependencies", "dependents"):
-        if relation in relations:
-            wanted[relation] = reads.links(snap, relation, first, last)
-    if "parent" in shown or wanted:
-        gids = set(frame["parent_gid"].drop_nulls().to_list())
-        for rows in wanted.values():
-            gids.update(rows["other"].to_list())
-        compacts = _referenced_tasks(snap, organization_gid, sorted(gids), lookups.users)
-        frame = refer(frame, "parent_gid", compacts, "parent")
-        for relation, rows in wanted.items():
-            found = keep_found(rows, "other", compacts, relation)
-            frame = attach(frame, gather(found, pl.col(relation), relation), relation)
-    if "followers" in relations:
-        frame = attach(frame, _links(snap, "followers", first, last, lookups.users), "followers")
-    if "tags" in relations:
-        frame = attach(frame, _links(snap, "tags", first, last, lookups.tags), "tags")
-    if "likes" in relations:
-        frame = attach(frame, _likes(reads.task_likes_in(snap, first, last), lookups.users),
-                       "likes")  # fmt: skip
-    if "memberships" in relations:
-        memberships = _memberships(snap, first, last, lookups)
+        if relation in found and rows.compacts is not None:
+            frame = attach(frame, _links(found[relation], relation, rows.compacts), relation)
+    if "followers" in found:
+        frame = attach(frame, _links(found["followers"], "followers", lookups.users), "followers")
+    if "tags" in found:
+        frame = attach(frame, _links(found["tags"], "tags", lookups.tags), "tags")
+    if "likes" in found:
+        frame = attach(frame, _likes(found["likes"], lookups.users), "likes")
+    if "memberships" in found:
+        memberships = _memberships(found["memberships"], lookups)
         frame = attach(frame, memberships.drop("projects"), "memberships")
         frame = attach(frame, memberships.drop("memberships"), "projects")
-    if "values" in relations:
-        values = _custom_field_values(reads.values_in(snap, first, last), lookups)
-        frame = attach(frame, values, "custom_fields")
-    if "num_subtasks" in relations:
-        counts = reads.subtask_counts_in(snap, first, last).rename({"owner": "gid"})
+    if "values" in found:
+        frame = attach(frame, _custom_field_values(found["values"], lookups), "custom_fields")
+    if "num_subtasks" in found:
+        counts = found["num_subtasks"].rename({"owner": "gid"})
         frame = frame.join(counts, on="gid", how="left", maintain_order="left").with_columns(
             pl.col("count").fill_null(0)
         )
     if shown & {"stories", "attachments"}:
         targets = _task_compacts(frame.select("gid", "name", "resource_subtype",
                                               "created_by_gid"), lookups.users)  # fmt: skip
-        if "stories" in shown:
-            frame = attach(frame, _stories(snap, first, last, targets, lookups.users), "stories")
-        if "attachments" in shown:
-            frame = attach(frame, _attachments(snap, first, last, targets), "attachments")
+        if "stories" in found:
+            stories = _stories(found["stories"], found["story_likes"], targets, lookups.users)
+            frame = attach(frame, stories, "stories")
+        if "attachments" in found:
+            frame = attach(frame, _attachments(found["attachments"], targets), "attachments")
     fields = task_fields(base)
     return project_frame(
         frame.select(
@@ -420,16 +450,25 @@ def task_chunks(
     base: str,
     batch_size: int,
 ) -> Iterator[tuple[bytes, int]]:
-    """The JSON Lines of every task `where` selects, in gid order: `(bytes, lines)` pieces."""
-    after: int | None = None
-    while True:
-        batch = reads.task_rows(snap, organization_gid, where, after, batch_size)
-        if batch.height == 0:
-            return
-        shaped = shape_tasks(snap, organization_gid, batch, lookups, tree, base)
-        for offset in range(0, shaped.height, LINES_PER_WRITE):
-            piece = shaped.slice(offset, LINES_PER_WRITE)
+    """The JSON Lines of every task `where` selects, in gid order: `(bytes, lines)` pieces.
+
+    Reading, shaping and writing JSON overlap, each on a thread of its own, one batch
+    ahead of the next at most (the drivers and polars release the GIL).
+    """
+    shown = set(tree)
+
+    def batches() -> Iterator[BatchRows]:
+        after: int | None = None
+        while rows := read_batch(
+            snap, organization_gid, where, after, batch_size, shown, lookups.users
+        ):
+            yield rows
+            if rows.tasks.height < batch_size:
+                return
+            after = int(rows.tasks["gid"][-1])
+
+    shaped = (shape_tasks(rows, lookups, tree, base) for rows in read_ahead(batches()))
+    for frame in read_ahead(shaped):
+        for offset in range(0, frame.height, LINES_PER_WRITE):
+            piece = frame.slice(offset, LINES_PER_WRITE)
             yield ndjson(piece), piece.height
-        if batch.height < batch_size:
-            return
-        after = int(batch["gid"][-1])
