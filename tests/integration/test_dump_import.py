@@ -24,12 +24,13 @@ from exportd.datagen.fields import ImportRefused
 from exportd.datagen.importer import import_jsonl, open_input
 from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedResult, SeedSpec
-from exportd.exports.jsonl import pieces_of, write_file
-from exportd.exports.organization import organization_pages
+from exportd.exports.jsonl import write_file
+from exportd.exports.organization import organization_chunks
 from exportd.exports.reader import snapshot
 from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.store import schema
+from exportd.store.export_reads import arrow_snapshot
 from tests.conftest import _postgres_schema
 from tests.unit.test_shapes_organization import T0, Sample, build_sample
 
@@ -115,8 +116,9 @@ def untouched(
 
 
 def dump(runtime: Runtime, organization: int, path: Path) -> Counter[str]:
-    with snapshot(runtime.database) as connection:
-        counts, _ = write_file(path, pieces_of(organization_pages(connection, organization)))
+    database = runtime.database
+    with snapshot(database) as connection, arrow_snapshot(database) as snap:
+        counts, _ = write_file(path, organization_chunks(connection, snap, organization))
         return counts
 
 

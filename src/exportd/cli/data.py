@@ -11,10 +11,11 @@ import typer
 
 from exportd.cli.common import open_runtime, print_json
 from exportd.datagen.importer import import_jsonl
-from exportd.exports.jsonl import pieces_of, write_file, write_pieces
-from exportd.exports.organization import RESOURCE_TYPES, organization_pages
+from exportd.exports.jsonl import write_file, write_pieces
+from exportd.exports.organization import RESOURCE_TYPES, organization_chunks
 from exportd.exports.reader import snapshot
 from exportd.exports.shapes import DEFAULT_PERMALINK_BASE
+from exportd.store.export_reads import arrow_snapshot
 
 
 def import_file(
@@ -66,14 +67,18 @@ def dump(
 ) -> None:
     """Write an organization's objects as JSON Lines in the export format."""
     started = time.perf_counter()
-    with open_runtime(ctx) as runtime, snapshot(runtime.database) as connection:
-        pages = organization_pages(connection, organization, permalink_base=permalink_base)
+    with (
+        open_runtime(ctx) as runtime,
+        snapshot(runtime.database) as connection,
+        arrow_snapshot(runtime.database) as snap,
+    ):
+        pieces = organization_chunks(connection, snap, organization, permalink_base=permalink_base)
         if output is None or str(output) == "-":
             stdout = typer.get_binary_stream("stdout")
-            counts, _ = write_pieces(pieces_of(pages), stdout, compress=False)
+            counts, _ = write_pieces(pieces, stdout, compress=False)
             stdout.flush()
         else:
-            counts, _ = write_file(output, pieces_of(pages))
+            counts, _ = write_file(output, pieces)
     elapsed = time.perf_counter() - started
     total = sum(counts.values())
     typer.echo(

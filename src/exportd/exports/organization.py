@@ -12,10 +12,20 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection
 
+from exportd.domain.projection import FieldTree
+from exportd.domain.resources import RESOURCES
 from exportd.exports import children, structure, work
 from exportd.exports.context import Export, Pages
+from exportd.exports.jsonl import Piece, pieces_of
 from exportd.exports.reader import BATCH_SIZE
 from exportd.exports.shapes import DEFAULT_PERMALINK_BASE, Obj
+from exportd.exports.task_frames import (
+    TASK_BATCH_SIZE,
+    Lookups,
+    task_children_chunks,
+    task_chunks,
+)
+from exportd.store.export_reads import ArrowSnapshot
 
 
 class Part(NamedTuple):
@@ -84,3 +94,52 @@ def organization_objects(
     )
     for _, page in pages:
         yield from page
+
+
+COLUMNAR = frozenset({"task", "story", "attachment"})
+"""Types built column by column (`exports.task_frames`): tasks, and the stories and
+attachments of tasks. The others, and the stories and attachments of messages, object by
+object."""
+
+
+def organization_chunks(
+    connection: Connection,
+    snap: ArrowSnapshot,
+    organization_gid: int,
+    *,
+    permalink_base: str = DEFAULT_PERMALINK_BASE,
+    batch_size: int = BATCH_SIZE,
+    task_batch_size: int = TASK_BATCH_SIZE,
+) -> Iterator[Piece]:
+    """The file of the organization export as JSON Lines pieces, type by type (`PARTS`).
+
+    Raises NotFound (before yielding anything) when the organization does not exist.
+    `connection` and `snap` must read the same state of the store (opened together).
+    """
+    export = Export.open(
+        connection, organization_gid, permalink_base=permalink_base, batch_size=batch_size
+    )
+    lookups: Lookups | None = None
+    for part in PARTS:
+        kind = part.resource_type
+        if kind not in COLUMNAR:
+            yield from pieces_of((kind, page) for page in part.pages(export) if page)
+            continue
+        lookups = lookups or Lookups.load(snap, organization_gid)
+        if kind == "task":
+            tree: FieldTree = {name: {} for name in RESOURCES["task"].full}
+            chunks = task_chunks(
+                snap, organization_gid, (), tree, lookups=lookups,
+                base=export.permalink_base, batch_size=task_batch_size,
+            )  # fmt: skip
+        else:
+            chunks = task_children_chunks(
+                snap, organization_gid, kind, lookups=lookups, batch_size=task_batch_size
+            )
+        for data, lines in chunks:
+            yield kind, data, lines
+        if kind != "task":
+            pages = (children.story_pages if kind == "story" else children.attachment_pages)(
+                export, messages_only=True
+            )
+            yield from pieces_of((kind, page) for page in pages if page)

@@ -224,16 +224,18 @@ def _chosen(
     return chosen.group_by("row", maintain_order=True).agg(pl.col(value).alias(name))
 
 
-def _stories(
+def story_columns(
     rows: pl.DataFrame, like_rows: pl.DataFrame, targets: pl.DataFrame, users: pl.DataFrame
 ) -> pl.DataFrame:
-    """`owner, stories`: each task's own live stories in full (StoryResponse)."""
+    """`owner` and the fields of each story (StoryResponse) of the rows whose task is among
+    `targets` (the tasks' compact forms), in the rows' order."""
     liked = _likes(like_rows.rename({"story_gid": "owner"}), users)
+    rows = keep_found(rows, "owner", targets, "target")
     rows = refer(rows, "created_by_gid", users, "created_by")
-    rows = refer(rows, "owner", targets, "target")
     rows = attach(rows, liked, "likes")
     likes = pl.col("likes")
-    story = pl.struct(
+    return rows.select(
+        "owner",
         gid_text(),
         pl.lit("story").alias("resource_type"),
         "created_at",
@@ -257,13 +259,13 @@ def _stories(
         "source",
         "target",
     )
-    return gather(rows, story, "stories")
 
 
-def _attachments(rows: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
-    """`owner, attachments`: AttachmentResponse without download_url/view_url (R3)."""
-    rows = refer(rows, "owner", targets, "parent")
-    attachment = pl.struct(
+def attachment_columns(rows: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
+    """`owner` and the fields of each attachment (AttachmentResponse without download_url
+    and view_url, R3) of the rows whose task is among `targets`."""
+    return keep_found(rows, "owner", targets, "parent").select(
+        "owner",
         gid_text(),
         pl.lit("attachment").alias("resource_type"),
         "name",
@@ -275,7 +277,11 @@ def _attachments(rows: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
         "size",
         "connected_to_app",
     )
-    return gather(rows, attachment, "attachments")
+
+
+def _nested(columns: pl.DataFrame, name: str) -> pl.DataFrame:
+    """`owner, name`: the objects of `columns` as a list of structs per owner."""
+    return gather(columns, pl.struct(pl.exclude("owner")), name)
 
 
 def _links(rows: pl.DataFrame, relation: str, lookup: pl.DataFrame) -> pl.DataFrame:
@@ -427,10 +433,11 @@ def shape_tasks(rows: BatchRows, lookups: Lookups, tree: FieldTree, base: str) -
         targets = _task_compacts(frame.select("gid", "name", "resource_subtype",
                                               "created_by_gid"), lookups.users)  # fmt: skip
         if "stories" in found:
-            stories = _stories(found["stories"], found["story_likes"], targets, lookups.users)
-            frame = attach(frame, stories, "stories")
+            stories = story_columns(found["stories"], found["story_likes"], targets, lookups.users)
+            frame = attach(frame, _nested(stories, "stories"), "stories")
         if "attachments" in found:
-            frame = attach(frame, _attachments(found["attachments"], targets), "attachments")
+            attachments = attachment_columns(found["attachments"], targets)
+            frame = attach(frame, _nested(attachments, "attachments"), "attachments")
     fields = task_fields(base)
     return project_frame(
         frame.select(
@@ -469,6 +476,34 @@ def task_chunks(
 
     shaped = (shape_tasks(rows, lookups, tree, base) for rows in read_ahead(batches()))
     for frame in read_ahead(shaped):
+        for offset in range(0, frame.height, LINES_PER_WRITE):
+            piece = frame.slice(offset, LINES_PER_WRITE)
+            yield ndjson(piece), piece.height
+
+
+def task_children_chunks(
+    snap: ArrowSnapshot, organization_gid: int, kind: str, *, lookups: Lookups, batch_size: int
+) -> Iterator[tuple[bytes, int]]:
+    """The stories (`kind` "story") or attachments of the organization's tasks as objects
+    of their own, as an organization export writes them: by task, then by gid."""
+
+    def batches() -> Iterator[pl.DataFrame]:
+        after: int | None = None
+        while (tasks := reads.task_compact_rows(snap, organization_gid, after, batch_size)).height:
+            targets = _task_compacts(tasks, lookups.users)
+            first, last = int(tasks["gid"][0]), int(tasks["gid"][-1])
+            if kind == "story":
+                rows = reads.stories_in(snap, first, last, by_creation=False)
+                likes = reads.story_likes_in(snap, first, last)
+                yield story_columns(rows, likes, targets, lookups.users).drop("owner")
+            else:
+                rows = reads.attachments_in(snap, first, last, by_creation=False)
+                yield attachment_columns(rows, targets).drop("owner")
+            if tasks.height < batch_size:
+                return
+            after = int(tasks["gid"][-1])
+
+    for frame in read_ahead(batches()):
         for offset in range(0, frame.height, LINES_PER_WRITE):
             piece = frame.slice(offset, LINES_PER_WRITE)
             yield ndjson(piece), piece.height

@@ -281,6 +281,20 @@ def task_rows(
     return snap.frame(query.order_by(tasks.c.gid).limit(limit))
 
 
+def task_compact_rows(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    """`gid, name, resource_subtype, created_by_gid` of the next `limit` exported tasks
+    after `after`, in gid order: the targets of a page of stories or attachments."""
+    t = tasks.c
+    query = select(t.gid, t.name, t.resource_subtype, t.created_by_gid).where(
+        in_organization(tasks, organization_gid)
+    )
+    if after is not None:
+        query = query.where(t.gid > after)
+    return snap.frame(query.order_by(t.gid).limit(limit))
+
+
 def task_compacts(
     snap: ArrowSnapshot, organization_gid: int, gids: Collection[int]
 ) -> pl.DataFrame:
@@ -349,24 +363,33 @@ def subtask_counts_in(snap: ArrowSnapshot, first: int, last: int) -> pl.DataFram
     return snap.frame(query)
 
 
-def children_in(snap: ArrowSnapshot, table: Table, first: int, last: int) -> pl.DataFrame:
-    """Undeleted stories or attachments of the tasks `first..last`, each task's oldest first."""
+def children_in(
+    snap: ArrowSnapshot, table: Table, first: int, last: int, *, by_creation: bool = True
+) -> pl.DataFrame:
+    """Undeleted stories or attachments of the tasks `first..last`, by task, then each
+    task's oldest first (`by_creation`) or in gid order."""
     owner = table.c.task_gid
-    names = [c.key for c in table.c if c.key not in ("task_gid", "message_gid", "deleted_at")]
+    skipped = ("task_gid", "message_gid", "deleted_at", "modified_at")
+    names = [c.key for c in table.c if c.key not in skipped]
+    order = (table.c.created_at, table.c.gid) if by_creation else (table.c.gid,)
     query = (
         select(owner.label("owner"), *snap.columns(table, *names))
         .where(table.c.deleted_at.is_(None), _in_range(owner, first, last))
-        .order_by(owner, table.c.created_at, table.c.gid)
+        .order_by(owner, *order)
     )
     return snap.frame(query)
 
 
-def stories_in(snap: ArrowSnapshot, first: int, last: int) -> pl.DataFrame:
-    return children_in(snap, stories, first, last)
+def stories_in(
+    snap: ArrowSnapshot, first: int, last: int, *, by_creation: bool = True
+) -> pl.DataFrame:
+    return children_in(snap, stories, first, last, by_creation=by_creation)
 
 
-def attachments_in(snap: ArrowSnapshot, first: int, last: int) -> pl.DataFrame:
-    return children_in(snap, attachments, first, last)
+def attachments_in(
+    snap: ArrowSnapshot, first: int, last: int, *, by_creation: bool = True
+) -> pl.DataFrame:
+    return children_in(snap, attachments, first, last, by_creation=by_creation)
 
 
 def story_likes_in(snap: ArrowSnapshot, first: int, last: int) -> pl.DataFrame:
