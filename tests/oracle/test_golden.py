@@ -82,3 +82,17 @@ def test_a_difference_is_named_by_its_path() -> None:
     )
     reordered = b'{"gid":"1","c":"x","a":{"b":[1,2]}}\n{"gid":"2"}\n'
     assert "keys ['gid', 'a', 'c'] != ['gid', 'c', 'a']" in explain(golden, reordered)
+
+
+@pytest.mark.parametrize("batch_size", [7, 64])
+def test_batches_of_any_size_write_the_golden_bytes(runtime: Runtime, batch_size: int) -> None:
+    """Batch boundaries (a task's stories, lookups, reading ahead) change nothing."""
+    runtime.settings = runtime.settings.model_copy(update={"export_batch_size": batch_size})
+    spec = SPECS[0]
+    seeded = seed_organization(runtime.database, spec)
+    for case in ("organization", "task_default", "task_relations", "mixed"):
+        got = exports(runtime, seeded)[case]()
+        name = f"seed{spec.seed}/{case}"
+        if sha256(got) != MANIFEST[name]["sha256"]:
+            expected = gzip.decompress(golden_path(spec, case).read_bytes())
+            pytest.fail(f"{name} in batches of {batch_size}: {explain(expected, got)}")

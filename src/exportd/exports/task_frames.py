@@ -37,8 +37,9 @@ from exportd.exports.task_shapes import number_display, relations_for
 from exportd.store import export_reads as reads
 from exportd.store.export_reads import ArrowSnapshot, Condition
 
-TASK_BATCH_SIZE = 5_000
-"""Tasks shaped at a time: memory grows with it, per-query overhead shrinks."""
+TASK_BATCH_SIZE = 2_500
+"""Tasks read and shaped at a time by default (EXPORTD_EXPORT_BATCH_SIZE): memory grows
+with it, per-query overhead shrinks (docs/benchmarks.md)."""
 
 LINES_PER_WRITE = 500
 """Rows written to JSON at a time: a batch's JSON (~7 KB a task) is never held whole."""

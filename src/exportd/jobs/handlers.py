@@ -30,11 +30,13 @@ PieceSource = Callable[[Connection, ArrowSnapshot], Iterator[Piece]]
 
 def export_organization(context: JobContext) -> JobOutcome:
     """O4/O5: the complete data of the organization as gzip-compressed JSON Lines."""
-    job = context.job
+    job, batch_size = context.job, context.runtime.settings.export_batch_size
     return _stream(
         context,
         f"exports/{job.gid}.json.gz",
-        lambda connection, snap: organization_chunks(connection, snap, job.workspace_gid),
+        lambda connection, snap: organization_chunks(
+            connection, snap, job.workspace_gid, task_batch_size=batch_size
+        ),
     )
 
 
@@ -53,7 +55,11 @@ def export_resources(context: JobContext) -> JobOutcome:
         context,
         key,
         lambda connection, snap: resource_export_chunks(
-            connection, snap, job.workspace_gid, request
+            connection,
+            snap,
+            job.workspace_gid,
+            request,
+            task_batch_size=context.runtime.settings.export_batch_size,
         ),
     )
 

@@ -244,7 +244,10 @@ def _run_shard(
         with snapshot(database) as connection, arrow_snapshot(database, snapshot_id) as snap:
             _import_snapshot(connection, snapshot_id)
             pipe.send(("ready",))
-            chunks = resource_export_chunks(connection, snap, workspace_gid, request, slices=shard)
+            chunks = resource_export_chunks(
+                connection, snap, workspace_gid, request, slices=shard,
+                task_batch_size=settings.export_batch_size,
+            )  # fmt: skip
             outcome = publish_chunks(
                 open_storage(settings), key, ((data, n) for _, data, n in chunks), after_page
             )
