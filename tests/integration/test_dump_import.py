@@ -26,11 +26,10 @@ from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedResult, SeedSpec
 from exportd.exports.jsonl import write_file
 from exportd.exports.organization import organization_chunks
-from exportd.exports.reader import snapshot
 from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.store import schema
-from exportd.store.export_reads import arrow_snapshot
+from exportd.store.export_reads import paired_snapshot
 from tests.conftest import _postgres_schema
 from tests.unit.test_shapes_organization import T0, Sample, build_sample
 
@@ -117,7 +116,7 @@ def untouched(
 
 def dump(runtime: Runtime, organization: int, path: Path) -> Counter[str]:
     database = runtime.database
-    with snapshot(database) as connection, arrow_snapshot(database) as snap:
+    with paired_snapshot(database) as (connection, snap):
         counts, _ = write_file(path, organization_chunks(connection, snap, organization))
         return counts
 

@@ -13,9 +13,8 @@ from exportd.cli.common import open_runtime, print_json
 from exportd.datagen.importer import import_jsonl
 from exportd.exports.jsonl import write_file, write_pieces
 from exportd.exports.organization import RESOURCE_TYPES, organization_chunks
-from exportd.exports.reader import snapshot
 from exportd.exports.shapes import DEFAULT_PERMALINK_BASE
-from exportd.store.export_reads import arrow_snapshot
+from exportd.store.export_reads import paired_snapshot
 
 
 def import_file(
@@ -67,11 +66,7 @@ def dump(
 ) -> None:
     """Write an organization's objects as JSON Lines in the export format."""
     started = time.perf_counter()
-    with (
-        open_runtime(ctx) as runtime,
-        snapshot(runtime.database) as connection,
-        arrow_snapshot(runtime.database) as snap,
-    ):
+    with open_runtime(ctx) as runtime, paired_snapshot(runtime.database) as (connection, snap):
         pieces = organization_chunks(connection, snap, organization, permalink_base=permalink_base)
         if output is None or str(output) == "-":
             stdout = typer.get_binary_stream("stdout")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
+import orjson
 from sqlalchemy import Connection
 
 from exportd.domain.projection import FieldTree
@@ -25,7 +26,8 @@ from exportd.exports.task_frames import (
     task_children_chunks,
     task_chunks,
 )
-from exportd.store.export_reads import ArrowSnapshot
+from exportd.store.database import Database
+from exportd.store.export_reads import ArrowSnapshot, paired_snapshot
 
 
 class Part(NamedTuple):
@@ -49,51 +51,15 @@ PARTS: tuple[Part, ...] = (
     Part("portfolio", structure.portfolio_pages),
     Part("portfolio_membership", structure.portfolio_membership_pages),
     Part("goal", structure.goal_pages),
-    Part("task", work.task_pages),
-    Part("story", children.story_pages),
-    Part("attachment", children.attachment_pages),
+    Part("task", lambda export: iter(())),  # column by column: `organization_chunks`
+    Part("story", lambda export: children.story_pages(export, messages_only=True)),
+    Part("attachment", lambda export: children.attachment_pages(export, messages_only=True)),
     Part("status_update", work.status_update_pages),
     Part("message", work.message_pages),
 )
 """The types of an organization export, in the order they are written."""
 
 RESOURCE_TYPES = tuple(part.resource_type for part in PARTS)
-
-
-def organization_pages(
-    connection: Connection,
-    organization_gid: int,
-    *,
-    permalink_base: str = DEFAULT_PERMALINK_BASE,
-    batch_size: int = BATCH_SIZE,
-) -> Iterator[tuple[str, list[Obj]]]:
-    """`(resource type, page of objects)` for every exported object of the organization.
-
-    Raises NotFound (before yielding anything) when the organization does not exist. Give
-    it a connection from `reader.snapshot()` so all pages see the same state of the store.
-    """
-    export = Export.open(
-        connection, organization_gid, permalink_base=permalink_base, batch_size=batch_size
-    )
-    for part in PARTS:
-        for page in part.pages(export):
-            if page:
-                yield part.resource_type, page
-
-
-def organization_objects(
-    connection: Connection,
-    organization_gid: int,
-    *,
-    permalink_base: str = DEFAULT_PERMALINK_BASE,
-    batch_size: int = BATCH_SIZE,
-) -> Iterator[Obj]:
-    """Every exported object of the organization, one at a time (see `organization_pages`)."""
-    pages = organization_pages(
-        connection, organization_gid, permalink_base=permalink_base, batch_size=batch_size
-    )
-    for _, page in pages:
-        yield from page
 
 
 COLUMNAR = frozenset({"task", "story", "attachment"})
@@ -138,8 +104,23 @@ def organization_chunks(
             )
         for data, lines in chunks:
             yield kind, data, lines
-        if kind != "task":
-            pages = (children.story_pages if kind == "story" else children.attachment_pages)(
-                export, messages_only=True
-            )
-            yield from pieces_of((kind, page) for page in pages if page)
+        yield from pieces_of((kind, page) for page in part.pages(export) if page)  # messages'
+
+
+def organization_objects(
+    database: Database,
+    organization_gid: int,
+    *,
+    permalink_base: str = DEFAULT_PERMALINK_BASE,
+    batch_size: int = BATCH_SIZE,
+    task_batch_size: int = TASK_BATCH_SIZE,
+) -> Iterator[Obj]:
+    """Every object of the organization export's file, parsed back, over a snapshot of its
+    own: for callers that want objects, not bytes."""
+    with paired_snapshot(database) as (connection, snap):
+        pieces = organization_chunks(
+            connection, snap, organization_gid, permalink_base=permalink_base,
+            batch_size=batch_size, task_batch_size=task_batch_size,
+        )  # fmt: skip
+        for _type, data, _lines in pieces:
+            yield from map(orjson.loads, data.splitlines())

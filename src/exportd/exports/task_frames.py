@@ -69,21 +69,41 @@ class Lookups:
 
     @classmethod
     def load(cls, snap: ArrowSnapshot, organization_gid: int) -> Lookups:
-        options = reads.enum_options(snap, organization_gid).select(
+        return cls.of(
+            organization=reads.organization(snap, organization_gid),
+            members=reads.members(snap, organization_gid),
+            projects=reads.project_names(snap, organization_gid),
+            sections=reads.section_names(snap, organization_gid),
+            tags=reads.tag_names(snap, organization_gid),
+            fields=reads.field_definitions(snap, organization_gid),
+            options=reads.enum_options(snap, organization_gid),
+        )
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        organization: pl.DataFrame,
+        members: pl.DataFrame,
+        projects: pl.DataFrame,
+        sections: pl.DataFrame,
+        tags: pl.DataFrame,
+        fields: pl.DataFrame,
+        options: pl.DataFrame,
+    ) -> Lookups:
+        """The lookups of rows as `store.export_reads` reads them."""
+        shown_options = options.select(
             "custom_field_gid",
             pl.col("gid").alias("enum_option_gid"),
             pl.struct(
-                gid_text(),
-                pl.lit("enum_option").alias("resource_type"),
-                "name",
-                "enabled",
+                gid_text(), pl.lit("enum_option").alias("resource_type"), "name", "enabled",
                 "color",
             ).alias("enum_value"),
-        )
-        per_field = options.group_by("custom_field_gid", maintain_order=True).agg(
+        )  # fmt: skip
+        per_field = shown_options.group_by("custom_field_gid", maintain_order=True).agg(
             pl.col("enum_value").alias("f_options")
         )
-        fields = reads.field_definitions(snap, organization_gid).select(
+        definitions = fields.select(
             pl.col("gid").alias("custom_field_gid"),
             pl.col("name").alias("f_name"),
             pl.col("resource_subtype").alias("f_type"),
@@ -91,16 +111,16 @@ class Lookups:
             pl.col("precision").alias("f_precision"),
             pl.col("format").alias("f_format"),
         )
-        fields = attach(fields, per_field.rename({"custom_field_gid": "owner"}), "f_options",
-                        on="custom_field_gid")  # fmt: skip
+        definitions = attach(definitions, per_field.rename({"custom_field_gid": "owner"}),
+                             "f_options", on="custom_field_gid")  # fmt: skip
         return cls(
-            workspaces=named_lookup(reads.organization(snap, organization_gid), "workspace"),
-            users=named_lookup(reads.members(snap, organization_gid), "user"),
-            projects=named_lookup(reads.project_names(snap, organization_gid), "project"),
-            sections=named_lookup(reads.section_names(snap, organization_gid), "section"),
-            tags=named_lookup(reads.tag_names(snap, organization_gid), "tag"),
-            fields=fields,
-            options=options,
+            workspaces=named_lookup(organization, "workspace"),
+            users=named_lookup(members, "user"),
+            projects=named_lookup(projects, "project"),
+            sections=named_lookup(sections, "section"),
+            tags=named_lookup(tags, "tag"),
+            fields=definitions,
+            options=shown_options,
         )
 
 
@@ -135,7 +155,7 @@ def _empty_list(name: str, inner: pl.DataType) -> pl.Expr:
     return pl.lit([], dtype=pl.List(inner)).alias(name)
 
 
-def _custom_field_values(rows: pl.DataFrame, lookups: Lookups) -> pl.DataFrame:
+def custom_field_values(rows: pl.DataFrame, lookups: Lookups) -> pl.DataFrame:
     """`owner, custom_fields`: each task's values, each its field's compact form with the
     value filled in, and the `people_value` the spec's CustomFieldResponse has."""
     found = rows.join(lookups.fields, on="custom_field_gid", how="inner", maintain_order="left")
@@ -154,13 +174,20 @@ def _custom_field_values(rows: pl.DataFrame, lookups: Lookups) -> pl.DataFrame:
     user = lookups.users.schema[VALUE]
     multi_values = pl.col("multi").fill_null(pl.lit([], dtype=pl.List(option)))
     people_values = pl.col("people").fill_null(pl.lit([], dtype=pl.List(user)))
-    numbers = [
-        None if value is None else number_display(value, precision, shown)
-        for value, precision, shown in found.select(
-            "number_value", "f_precision", "f_format"
-        ).iter_rows()
-    ]
-    found = found.with_columns(pl.Series("number_display", numbers, dtype=pl.String))
+    numeric = found.filter((kind == "number") & pl.col("number_value").is_not_null())
+    shown_numbers = pl.DataFrame(
+        {
+            "row": numeric["row"],
+            "number_display": [
+                number_display(value, precision, shown)
+                for value, precision, shown in numeric.select(
+                    "number_value", "f_precision", "f_format"
+                ).iter_rows()
+            ],
+        },
+        schema={"row": numeric.schema["row"], "number_display": pl.String},
+    )
+    found = found.join(shown_numbers, on="row", how="left", maintain_order="left")
     display = (
         pl.when(kind == "text").then(pl.col("text_value"))
         .when(kind == "number").then(pl.col("number_display"))
@@ -424,7 +451,7 @@ def shape_tasks(rows: BatchRows, lookups: Lookups, tree: FieldTree, base: str) -
         frame = attach(frame, memberships.drop("projects"), "memberships")
         frame = attach(frame, memberships.drop("memberships"), "projects")
     if "values" in found:
-        frame = attach(frame, _custom_field_values(found["values"], lookups), "custom_fields")
+        frame = attach(frame, custom_field_values(found["values"], lookups), "custom_fields")
     if "num_subtasks" in found:
         counts = found["num_subtasks"].rename({"owner": "gid"})
         frame = frame.join(counts, on="gid", how="left", maintain_order="left").with_columns(

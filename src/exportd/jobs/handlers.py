@@ -17,12 +17,11 @@ from exportd.domain.resource_exports import ResourceExportRequest
 from exportd.errors import InvalidRequest
 from exportd.exports.jsonl import Piece
 from exportd.exports.organization import organization_chunks
-from exportd.exports.reader import snapshot
 from exportd.exports.resource import resource_export_chunks
 from exportd.jobs import sharded
 from exportd.jobs.context import Handler, JobContext, JobOutcome
 from exportd.jobs.streaming import publish_chunks
-from exportd.store.export_reads import ArrowSnapshot, arrow_snapshot
+from exportd.store.export_reads import ArrowSnapshot, paired_snapshot
 
 PieceSource = Callable[[Connection, ArrowSnapshot], Iterator[Piece]]
 """Reads an export's JSON Lines pieces over the snapshot it is given (both connections)."""
@@ -73,7 +72,7 @@ def _stream(context: JobContext, key: str, pieces: PieceSource) -> JobOutcome:
         context.raise_if_cancelled()
 
     database = context.runtime.database
-    with snapshot(database) as connection, arrow_snapshot(database) as snap:
+    with paired_snapshot(database) as (connection, snap):
         chunks = ((data, lines) for _type, data, lines in pieces(connection, snap))
         return publish_chunks(context.runtime.storage, key, chunks, after_chunk)
 

@@ -12,14 +12,18 @@ never blocked.
 
 ADBC's SQLite driver guesses each column's type from the rows of its first batch, so a
 column that is NULL there and text later fails; every query is read in one batch and cast
-to the types its columns are declared with (`_polars_type`).
+to the types its columns are declared with (`_polars_type`). On SQLite the driver runs in
+a child process (`store.arrow_reader` says why); on PostgreSQL in this one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+import struct
+import subprocess
+import sys
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import polars as pl
@@ -28,6 +32,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ColumnElement,
+    Connection,
     Date,
     Float,
     Integer,
@@ -43,6 +48,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.types import TypeEngine
 
+from exportd.errors import ExportdError
+from exportd.store import arrow_reader
 from exportd.store.database import Database
 from exportd.store.schema import (
     attachments,
@@ -69,16 +76,16 @@ from exportd.store.types import UTCDateTime
 AnySelect = Select[*tuple[Any, ...]]
 Condition = ColumnElement[bool]
 
-_ONE_BATCH = str(2**30)  # rows per Arrow batch on SQLite: all of them (see the module doc)
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]+")
 _PG_TIMESTAMP = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
 
 
 class ArrowSnapshot:
-    """One read transaction over an ADBC connection, for all of one export's queries."""
+    """One read transaction, for all of one export's queries: `fetch` runs SQL text in it
+    and returns an Arrow table."""
 
-    def __init__(self, connection: Any, dialect: Dialect) -> None:
-        self.connection = connection
+    def __init__(self, fetch: Callable[[str], pa.Table], dialect: Dialect) -> None:
+        self.fetch = fetch
         self.dialect = dialect
 
     @property
@@ -88,15 +95,7 @@ class ArrowSnapshot:
     def frame(self, statement: AnySelect) -> pl.DataFrame:
         """The rows of `statement`, each column cast to the type it is declared with."""
         sql = str(statement.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True}))
-        cursor = self.connection.cursor()
-        try:
-            if self.is_sqlite:
-                cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _ONE_BATCH})
-            cursor.execute(sql)
-            table = cursor.fetch_arrow_table()
-        finally:
-            cursor.close()
-        read = pl.from_arrow(_plain(table))
+        read = pl.from_arrow(_plain(self.fetch(sql)))
         assert isinstance(read, pl.DataFrame)
         types = {str(c.key): _polars_type(c.type) for c in statement.selected_columns}
         return read.select(
@@ -156,34 +155,121 @@ def _polars_type(kind: TypeEngine[Any]) -> pl.DataType:
 
 @contextmanager
 def arrow_snapshot(database: Database, pg_snapshot: str | None = None) -> Iterator[ArrowSnapshot]:
-    """An `ArrowSnapshot` of `database`; on PostgreSQL optionally the exported snapshot
-    `pg_snapshot` (`pg_export_snapshot()`), so several processes read one state."""
-    url = make_url(database.url)
+    """An `ArrowSnapshot` of `database`, its snapshot taken before this returns; on
+    PostgreSQL optionally the exported snapshot `pg_snapshot` (`pg_export_snapshot()`), so
+    several transactions read one state. (On SQLite, several processes read one state when
+    their snapshots are taken while the write lock is held: see `paired_snapshot`.)"""
     if database.is_sqlite:
-        import adbc_driver_sqlite.dbapi as driver
+        with _SqliteReader(database) as reader:
+            reader.begin()
+            yield ArrowSnapshot(reader.fetch, database.engine.dialect)
+        return
+    import adbc_driver_postgresql.dbapi as pg_driver
 
-        connection = driver.connect(url.database or ":memory:")
-    else:
-        import adbc_driver_postgresql.dbapi as pg_driver
-
-        plain = url.set(drivername="postgresql")
-        connection = pg_driver.connect(plain.render_as_string(hide_password=False))
+    plain = make_url(database.url).set(drivername="postgresql")
+    connection = pg_driver.connect(plain.render_as_string(hide_password=False))
     try:
         cursor = connection.cursor()
-        if database.is_sqlite:  # the snapshot is taken at the first read: take it now
-            cursor.execute("SELECT 1 FROM sqlite_master LIMIT 1")
-        else:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            if pg_snapshot is not None:
-                if not _SNAPSHOT_ID.fullmatch(pg_snapshot):  # SET takes no parameters
-                    raise ValueError(f"not a snapshot id: {pg_snapshot!r}")
-                cursor.execute(f"SET TRANSACTION SNAPSHOT '{pg_snapshot}'")
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        if pg_snapshot is not None:
+            if not _SNAPSHOT_ID.fullmatch(pg_snapshot):  # SET takes no parameters
+                raise ValueError(f"not a snapshot id: {pg_snapshot!r}")
+            cursor.execute(f"SET TRANSACTION SNAPSHOT '{pg_snapshot}'")
+        cursor.execute("SELECT 1 AS started")  # the snapshot is taken at the first read
         cursor.fetchall()
         cursor.close()
-        yield ArrowSnapshot(connection, database.engine.dialect)
+
+        def fetch(sql: str) -> pa.Table:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql)
+                return cursor.fetch_arrow_table()
+            finally:
+                cursor.close()
+
+        yield ArrowSnapshot(fetch, database.engine.dialect)
     finally:
         connection.rollback()
         connection.close()
+
+
+@contextmanager
+def paired_snapshot(database: Database) -> Iterator[tuple[Connection, ArrowSnapshot]]:
+    """A SQLAlchemy read connection and an `ArrowSnapshot` that see the same state of the
+    store, for an export that reads through both. On PostgreSQL the Arrow reads import the
+    connection's exported snapshot. On SQLite both read transactions open while the write
+    lock is held, for the milliseconds that takes: writers wait, they do not fail."""
+    with database.read() as connection:
+        if database.is_sqlite:
+            with _SqliteReader(database) as reader:
+                with database.write():  # no commit between the two snapshots
+                    reader.begin()
+                    connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").all()
+                yield connection, ArrowSnapshot(reader.fetch, database.engine.dialect)
+            return
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        exported = str(connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+        with arrow_snapshot(database, exported) as snap:
+            yield connection, snap
+
+
+class _SqliteReader:
+    """A child process reading the store through ADBC (`store.arrow_reader` says why the
+    driver may not open it in this process); a context manager that ends it."""
+
+    def __init__(self, database: Database) -> None:
+        path = make_url(database.url).database
+        if not path or path == ":memory:":
+            raise ValueError("the columnar engine cannot read an in-memory SQLite store")
+        self.path = path
+        self.child = subprocess.Popen(
+            [sys.executable, "-P", arrow_reader.__file__, path],  # -P: not its folder first
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.child.stdin is not None
+        assert self.child.stdout is not None
+        self.requests, self.replies = self.child.stdin, self.child.stdout
+
+    def __enter__(self) -> _SqliteReader:
+        try:
+            self._expect(arrow_reader.STARTED, "did not start")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def begin(self) -> None:
+        """Open the child's read transaction now."""
+        self.requests.write(arrow_reader.BEGIN)
+        self.requests.flush()
+        self._expect(arrow_reader.READY, "did not open its read transaction")
+
+    def fetch(self, sql: str) -> pa.Table:
+        data = sql.encode()
+        self.requests.write(struct.pack(">I", len(data)) + data)
+        self.requests.flush()
+        status = self.replies.read(1)
+        if status == arrow_reader.OK:
+            return pa.ipc.open_stream(self.replies).read_all()
+        if status == arrow_reader.FAILED:
+            (length,) = struct.unpack(">I", self.replies.read(4))
+            raise ExportdError(f"reading {self.path}: {self.replies.read(length).decode()}")
+        raise ExportdError(f"the Arrow reader of {self.path} ended (exit {self.child.poll()})")
+
+    def _expect(self, word: bytes, failure: str) -> None:
+        if self.replies.read(1) != word:
+            raise ExportdError(f"the Arrow reader of {self.path} {failure}")
+
+    def __exit__(self, *_exc: object) -> None:
+        with suppress(OSError):
+            self.requests.close()
+        try:
+            self.child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.child.kill()
+            self.child.wait()
+        self.replies.close()
 
 
 # The organization and the compact forms its objects refer to: read once per export.
