@@ -1,25 +1,28 @@
-"""Export speed against size, and against the same-run C-only floor.
+"""Export speed and memory against size, with the same run's compression baselines.
 
-For each size a benchmark organization is seeded once (`exportd seed`, seed 11: 10% of
-tasks are subtasks, 5 stories and 1 attachment per task, about 3 followers and 1 like per
-task; one user and one project per 100 tasks, one team per 1,000, one message or status
-update per 10) and cached in `bench/.cache/`. Each run is a fresh child process running the
-handler a worker runs (snapshot, pages, JSON Lines, gzip, checked publication); its peak
-RSS and CPU time come from `wait4`. Runs per size:
+For each backend and size a benchmark organization is seeded once (`exportd seed`, seed 11:
+10% of tasks are subtasks, 5 stories and 1 attachment per task, about 3 followers and 1 like
+per task; one user and one project per 100 tasks, one team per 1,000, one message or status
+update per 10) and cached: SQLite under `bench/.cache/exports-N/`, PostgreSQL in the schema
+`bench_N` of EXPORTD_BENCH_POSTGRES_URL. Each run is a fresh child process running the
+handler a worker runs (snapshot, reads, shaping, JSON Lines, gzip, checked publication).
+Runs per size:
 
-- `default`: a resource export of every task, default fields;
-- `sharded`: the default export split into 2 shards run by 2 processes at once
-  (`EXPORTD_EXPORT_SHARDS=2`), joined into one file;
+- `default`: a resource export of every task, default fields (R3);
 - `narrow`: the same with `fields=["name","assignee.name","completed"]`;
 - `organization`: the organization export;
-- `floor-default`, `floor-narrow`: the same task lines built by SQLite's JSON functions in
-  the `sqlite3` shell, piped into ISA-L gzip at exportd's level (`bench/floor.py`).
+- `sharded`: the default export split in 2 processes (`EXPORTD_EXPORT_SHARDS=2`).
 
-Then, once per size: line counts and checksums of exportd's output against the floor's,
-the sharded file's bytes (decompressed) against the unsplit one's, and the compressor
-alone on exportd's final uncompressed bytes.
+`--before REV` also runs the engine of git revision REV (checked out once under
+`bench/.cache/`) on the same stores in the same run: the before/after table.
 
-    python bench/exports.py --sizes 100000 300000 1000000 --runs 3
+Then, per export, once: the sha256 of the uncompressed output, checked against the other
+runs' and against `bench/reference.json` (the object-by-object engine's bytes at 100k), and
+the same run's baselines on those very bytes: stdlib zlib level 1 and ISA-L level 2 alone,
+compressing 1 MiB at a time. Peak RSS is the largest of the child and its children
+(`wait4`), whose CPU time is included.
+
+    python bench/exports.py --sizes 100000 --backends sqlite postgres --runs 3 --before c301def
 """
 
 from __future__ import annotations
@@ -28,51 +31,80 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+import zlib
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import floor
-from isal import igzip
+from isal import igzip, isal_zlib
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+ROOT = Path(__file__).resolve().parent
+CACHE = ROOT / ".cache"
 RESULTS = CACHE / "exports.json"
+REFERENCE = json.loads((ROOT / "reference.json").read_text())
 NARROW_FIELDS = ["name", "assignee.name", "completed"]
-EXPORTS = ("default", "sharded", "narrow", "organization")
-SHARDS = 2
-COMPRESS = (
-    "import sys; from isal import isal_zlib; from exportd.exports.jsonl import GZIP_LEVEL; "
-    "c = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, 31); out = sys.stdout.buffer; "
-    "[out.write(c.compress(b)) for b in iter(lambda: sys.stdin.buffer.read(1 << 20), b'')]; "
-    "out.write(c.flush())"
+EXPORTS = ("default", "narrow", "organization", "sharded")
+POSTGRES = os.environ.get(
+    "EXPORTD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-"""The floor's compressor: ISA-L at exportd's level, 1 MiB reads from the pipe."""
 
 
 @dataclass
 class Run:
-    seconds: float
-    cpu_seconds: float
+    handler_s: float  # job started → completed, inside the child
+    wall_s: float  # the child process, start-up included
+    cpu_s: float
     peak_rss: int
     lines: int
     size: int
     path: str
 
 
-def seeded_home(tasks: int) -> tuple[Path, int]:
-    """A home holding the benchmark organization of `tasks` tasks, seeded on first use."""
-    home = CACHE / f"exports-{tasks}"
+@dataclass
+class Summary:
+    engine: str
+    backend: str
+    tasks: int
+    export: str
+    handler_s: float
+    runs: list[float]
+    wall_s: float
+    cpu_s: float
+    peak_rss: int
+    lines: int
+    size: int
+    raw_bytes: int = 0
+    sha256: str = ""
+    zlib1_s: float = 0.0
+    isal_s: float = 0.0
+    checks: list[str] = field(default_factory=list)
+
+
+def database_url(backend: str, tasks: int) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{CACHE / f'exports-{tasks}' / 'exportd.sqlite3'}"
+    separator = "&" if "?" in POSTGRES else "?"
+    return f"{POSTGRES}{separator}options=-csearch_path%3Dbench_{tasks}"
+
+
+def seeded(backend: str, tasks: int) -> tuple[Path, int]:
+    """The home of the benchmark organization of `tasks` tasks, seeded on first use."""
+    home = CACHE / (f"exports-{tasks}" if backend == "sqlite" else f"pg-exports-{tasks}")
     marker = home / "organization_gid"
     if not marker.exists():
         home.mkdir(parents=True, exist_ok=True)
+        if backend == "postgres":
+            from sqlalchemy import create_engine, text
+
+            with create_engine(POSTGRES).begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS bench_{tasks} CASCADE"))
+                connection.execute(text(f"CREATE SCHEMA bench_{tasks}"))
         command = [
-            sys.executable, "-m", "exportd", "--home", str(home), "seed", "--seed", "11",
+            sys.executable, "-m", "exportd", "--home", str(home),
+            "--database-url", database_url(backend, tasks), "seed", "--seed", "11",
             "--users", str(tasks // 100), "--teams", str(tasks // 1000),
             "--projects", str(tasks // 100), "--tasks", str(tasks),
             "--stories-per-task", "5", "--attachments-per-task", "1",
@@ -83,8 +115,8 @@ def seeded_home(tasks: int) -> tuple[Path, int]:
     return home, int(marker.read_text())
 
 
-def child(kind: str, home: str, organization_gid: str) -> None:
-    """Run one export the way a worker does and print `lines bytes key`."""
+def child(kind: str, home: str, url: str, organization_gid: str) -> None:
+    """Run one export the way a worker does and print `seconds lines bytes key`."""
     import threading
 
     from sqlalchemy import delete
@@ -102,9 +134,11 @@ def child(kind: str, home: str, organization_gid: str) -> None:
         part["fields"] = NARROW_FIELDS
     job_kind = "organization" if kind == "organization" else "resource"
     parameters = {} if kind == "organization" else {"export_request_parameters": [part]}
-    shards = SHARDS if kind == "sharded" else 1
-    runtime = Runtime.open(Settings.load(home=Path(home), export_shards=shards))
+    shards = 2 if kind == "sharded" else 1
+    settings = Settings.load(home=Path(home), database_url=url, export_shards=shards)
+    runtime = Runtime.open(settings)
     with runtime.database.write() as connection:
+        connection.execute(delete(exports))  # jobs of interrupted runs: R9 would refuse
         creator = service_accounts_of(connection, int(organization_gid))[0]
         job = jobs.create(
             connection, gid=runtime.gids.next_int(), kind=job_kind,
@@ -113,199 +147,142 @@ def child(kind: str, home: str, organization_gid: str) -> None:
         )  # fmt: skip
     context = JobContext(job, runtime, lambda _n: None, threading.Event())
     try:
+        started = time.perf_counter()
         outcome = HANDLERS[job_kind](context)
-    finally:  # the job was never claimed: R9 would refuse the next run's while it is pending
+        seconds = time.perf_counter() - started
+    finally:
         with runtime.database.write() as connection:
             connection.execute(delete(exports).where(exports.c.gid == job.gid))
-    print(outcome.line_count, outcome.file_size, outcome.file_key)
+    print(f"{seconds:.3f}", outcome.line_count, outcome.file_size, outcome.file_key)
 
 
-def measured(process: subprocess.Popen[bytes], started: float) -> tuple[float, float, int]:
-    """(wall seconds, CPU seconds, peak RSS bytes) of a finished child."""
-    _pid, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{process.args!r} failed")
-    cpu = usage.ru_utime + usage.ru_stime
-    return time.perf_counter() - started, cpu, usage.ru_maxrss * 1024
-
-
-def run_export(kind: str, home: Path, organization_gid: int) -> Run:
+def run_export(kind: str, home: Path, url: str, organization_gid: int, source: Path | None) -> Run:
+    """One export in a fresh process; `source` is another revision's `src/` to run."""
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    command = [sys.executable, __file__, "--child", kind, str(home), url, str(organization_gid)]
     started = time.perf_counter()
-    command = [sys.executable, __file__, "--child", kind, str(home), str(organization_gid)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env)
     assert process.stdout is not None
     output = process.stdout.read().decode()
-    seconds, cpu, rss = measured(process, started)
-    lines, size, key = output.split()
-    return Run(seconds, cpu, rss, int(lines), int(size), str(home / "exports" / key))
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{command!r} failed")
+    seconds, lines, size, key = output.split()
+    return Run(
+        float(seconds), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024,
+        int(lines), int(size), str(home / "exports" / key),
+    )  # fmt: skip
 
 
-def run_floor(kind: str, home: Path, organization_gid: int) -> Run:
-    """The floor's pipeline; its time is the pipeline's, its RSS the larger process's."""
-    path = home / "exports" / f"floor-{kind}.jsonl.gz"
-    query = floor.QUERIES[kind](organization_gid).encode()
-    database = str(home / "exportd.sqlite3")
-    started = time.perf_counter()
-    with path.open("wb") as sink:
-        reader = subprocess.Popen(
-            ["sqlite3", "-readonly", database], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
-        compressor = subprocess.Popen(
-            [sys.executable, "-c", COMPRESS], stdin=reader.stdout, stdout=sink
-        )
-        assert reader.stdin is not None
-        assert reader.stdout is not None
-        reader.stdout.close()
-        reader.stdin.write(query)
-        reader.stdin.close()
-        _, read_cpu, read_rss = measured(reader, started)
-        seconds, compress_cpu, compress_rss = measured(compressor, started)
-    lines = sum(1 for _ in lines_of(str(path)))
-    cpu, rss = read_cpu + compress_cpu, max(read_rss, compress_rss)
-    return Run(seconds, cpu, rss, lines, path.stat().st_size, str(path))
-
-
-def lines_of(path: str) -> Iterator[bytes]:
-    with igzip.open(path, "rb") as lines:  # type: ignore[no-untyped-call]
-        yield from lines
-
-
-def sha256(path: str) -> str:
-    hashed = hashlib.sha256()
+def baselines(path: str) -> tuple[str, int, float, float]:
+    """sha256 and size of the file's uncompressed bytes, and the seconds zlib level 1 and
+    ISA-L level 2 take to compress them, 1 MiB at a time."""
+    hashed, size, zlib_s, isal_s = hashlib.sha256(), 0, 0.0, 0.0
+    slow = zlib.compressobj(1, zlib.DEFLATED, 31)
+    fast = isal_zlib.compressobj(2, isal_zlib.DEFLATED, 31)
     with igzip.open(path, "rb") as raw:  # type: ignore[no-untyped-call]
         while block := raw.read(1 << 20):
             hashed.update(block)
-    return hashed.hexdigest()
-
-
-def compressor_only(path: str) -> tuple[float, int]:
-    """Seconds ISA-L at exportd's level takes on the file's uncompressed bytes, and their
-    size, compressing 1 MiB at a time as the export does."""
-    from isal import isal_zlib
-
-    from exportd.exports.jsonl import GZIP_LEVEL
-
-    seconds, size = 0.0, 0
-    compressor = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, 31)
-    with igzip.open(path, "rb") as raw:  # type: ignore[no-untyped-call]
-        while block := raw.read(1 << 20):
             size += len(block)
             started = time.perf_counter()
-            compressor.compress(block)
-            seconds += time.perf_counter() - started
+            slow.compress(block)
+            zlib_s += time.perf_counter() - started
+            started = time.perf_counter()
+            fast.compress(block)
+            isal_s += time.perf_counter() - started
     started = time.perf_counter()
-    compressor.flush()
-    return seconds + time.perf_counter() - started, size
+    slow.flush()
+    zlib_s += time.perf_counter() - started
+    fast.flush()
+    return hashed.hexdigest(), size, zlib_s, isal_s
 
 
-def check(exported: Run, floor_run: Run, kind: str) -> str:
-    """Line counts equal, and the outputs' checksums (see `bench/floor.py`)."""
-    if exported.lines != floor_run.lines:
-        raise SystemExit(f"{kind}: {exported.lines} lines against the floor's {floor_run.lines}")
-    if kind == "narrow":
-        ours, theirs = sha256(exported.path), sha256(floor_run.path)
-        what = "sha256 of the bytes"
-    else:
-        ours, theirs = floor.digest(lines_of(exported.path)), floor.digest(lines_of(floor_run.path))
-        what = "digest of gid, name, assignee, completed and relation counts"
-    if ours != theirs:
-        raise SystemExit(f"{kind}: {what} differs from the floor's")
-    return f"{kind}: {exported.lines:,} lines, {what} equal ({ours[:12]})"
+def before_source(revision: str) -> Path:
+    """`src/` of `revision`, checked out once under the cache."""
+    tree = CACHE / f"before-{revision}"
+    if not tree.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), revision], check=True,
+                       cwd=ROOT, capture_output=True)  # fmt: skip
+    return tree / "src"
 
 
-@dataclass
-class Summary:
-    """The median of one kind of run at one size, as printed and kept in `RESULTS`."""
-
-    seconds: float
-    cpu_seconds: float
-    runs: list[float]
-    peak_rss: int
-    lines: int
-    size: int
-    compress_only_s: float | None = None
-    raw_bytes: int | None = None
-
-    @classmethod
-    def of(cls, runs: list[Run]) -> Summary:
-        return cls(
-            seconds=statistics.median(r.seconds for r in runs),
-            cpu_seconds=statistics.median(r.cpu_seconds for r in runs),
-            runs=[round(r.seconds, 2) for r in runs],
-            peak_rss=max(r.peak_rss for r in runs),
-            lines=runs[-1].lines,
-            size=runs[-1].size,
-        )
-
-
-def measure(tasks: int, runs: int, kinds: list[str]) -> dict[str, object]:
-    home, organization_gid = seeded_home(tasks)
-    shutil.rmtree(home / "exports", ignore_errors=True)
-    (home / "exports").mkdir()
-    with sqlite3.connect(home / "exportd.sqlite3") as store:  # jobs of interrupted runs
-        store.execute("DELETE FROM exports")
-    result: dict[str, object] = {"tasks": tasks}
-    digests: dict[str, str] = {}
-    for kind in kinds:
-        results = [run_export(kind, home, organization_gid) for _ in range(runs)]
-        ours, theirs = Summary.of(results), None
-        if kind == "sharded" and "default" in digests:
-            if sha256(results[-1].path) != digests["default"]:
-                raise SystemExit("sharded: the joined file differs from the unsplit one")
-            print(f"sharded: the same bytes as the unsplit export ({digests['default'][:12]})")
-            if "floor-default" in result:
-                theirs = Summary(**result["floor-default"])  # type: ignore[arg-type]
-        elif kind in floor.QUERIES:
-            floors = [run_floor(kind, home, organization_gid) for _ in range(runs)]
-            theirs = Summary.of(floors)
-            result[f"floor-{kind}"] = asdict(theirs)
-            print(check(results[-1], floors[-1], kind), flush=True)
-        if kind == "default":
-            digests[kind] = sha256(results[-1].path)
-        ours.compress_only_s, ours.raw_bytes = compressor_only(results[-1].path)
-        result[kind] = asdict(ours)
-        for run in results:
-            Path(run.path).unlink(missing_ok=True)
-        print(row(tasks, kind, ours, theirs), flush=True)
-    return result
+def measure(
+    backend: str, tasks: int, runs: int, kinds: list[str], before: str | None
+) -> list[Summary]:
+    home, organization_gid = seeded(backend, tasks)
+    url = database_url(backend, tasks)
+    (home / "exports").mkdir(exist_ok=True)
+    engines: list[tuple[str, Path | None, int]] = [("columnar", None, runs)]
+    if before:
+        engines.insert(0, (f"before ({before})", before_source(before), 1))
+    found: list[Summary] = []
+    for engine, source, count in engines:
+        for kind in kinds:
+            if kind == "sharded" and source is not None:
+                continue
+            results = [run_export(kind, home, url, organization_gid, source) for _ in range(count)]
+            last = results[-1]
+            summary = Summary(
+                engine, backend, tasks, kind,
+                handler_s=statistics.median(r.handler_s for r in results),
+                runs=[round(r.handler_s, 2) for r in results],
+                wall_s=statistics.median(r.wall_s for r in results),
+                cpu_s=statistics.median(r.cpu_s for r in results),
+                peak_rss=max(r.peak_rss for r in results),
+                lines=last.lines, size=last.size,
+            )  # fmt: skip
+            summary.sha256, summary.raw_bytes, summary.zlib1_s, summary.isal_s = baselines(
+                last.path
+            )
+            expected = REFERENCE.get(str(tasks), {}).get("default" if kind == "sharded" else kind)
+            if expected:
+                same = summary.sha256 == expected["sha256"]
+                summary.checks.append("reference sha256 " + ("equal" if same else "DIFFERS"))
+            for run in results:
+                Path(run.path).unlink(missing_ok=True)
+            print(row(summary), flush=True)
+            found.append(summary)
+    return found
 
 
 HEADER = (
-    "    tasks  export           lines  median s  (runs)              cpu s  objects/s  "
-    "raw MB/s  gz MB/s  output MB  peak RSS  gzip-only s  floor s  ratio"
+    "engine             backend   tasks  export        lines   handler s (runs)          "
+    "wall s  cpu s  peak RSS  raw MB  zlib-1 s  ISA-L s  /zlib-1  check"
 )
 
 
-def row(tasks: int, kind: str, ours: Summary, theirs: Summary | None) -> str:
-    seconds, lines, raw = ours.seconds, ours.lines, ours.raw_bytes or 0
-    line = (
-        f"{tasks:>9,}  {kind:<12} {lines:>9,} {seconds:>9.2f}  {ours.runs!s:<18} "
-        f"{ours.cpu_seconds:>6.1f} {lines / seconds:>10,.0f} {raw / seconds / 1e6:>9.1f} "
-        f"{ours.size / seconds / 1e6:>8.1f} {ours.size / 1e6:>10.1f} "
-        f"{ours.peak_rss / 2**20:>7.0f}MiB {ours.compress_only_s or 0:>12.2f}"
+def row(s: Summary) -> str:
+    return (
+        f"{s.engine:<18} {s.backend:<8} {s.tasks:>7,} {s.export:<12} {s.lines:>9,} "
+        f"{s.handler_s:>7.2f} {s.runs!s:<18} {s.wall_s:>6.2f} {s.cpu_s:>6.1f} "
+        f"{s.peak_rss / 2**20:>6.0f}MiB {s.raw_bytes / 1e6:>7.1f} {s.zlib1_s:>8.2f} "
+        f"{s.isal_s:>8.2f} {s.handler_s / max(s.zlib1_s, 1e-9):>7.2f}  {'; '.join(s.checks)}"
     )
-    if theirs is not None:
-        line += f" {theirs.seconds:>8.2f} {seconds / theirs.seconds:>6.2f}"
-    return line
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--backends", nargs="+", choices=("sqlite", "postgres"),
+                        default=["sqlite"])  # fmt: skip
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--exports", nargs="+", choices=EXPORTS, default=list(EXPORTS))
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--before", help="also run the engine of this git revision, once")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
         child(*arguments.child)
         return
-    if shutil.which("sqlite3") is None:
-        raise SystemExit("the floor needs the sqlite3 shell (apt-get install sqlite3)")
     print(HEADER, flush=True)
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    for tasks in arguments.sizes:
-        results.setdefault(str(tasks), {}).update(measure(tasks, arguments.runs, arguments.exports))
-        RESULTS.write_text(json.dumps(results, indent=1))
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    for backend in arguments.backends:
+        for tasks in arguments.sizes:
+            found = measure(backend, tasks, arguments.runs, arguments.exports, arguments.before)
+            results.extend(asdict(summary) | {"measured_at": time.time()} for summary in found)
+            RESULTS.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

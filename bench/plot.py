@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -18,17 +19,26 @@ import matplotlib.pyplot as plt
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / ".cache" / "exports.json"
 OUTPUT = HERE.parent / "docs" / "benchmarks-exports.png"
-SERIES = ("default", "sharded", "floor-default", "narrow", "organization")
+SERIES = ("default", "sharded", "narrow", "organization")
 
 
 def main() -> None:
-    results = sorted(json.loads(RESULTS.read_text()).values(), key=lambda r: r["tasks"])
+    """The newest columnar result of each backend, export and size."""
+    newest: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for result in json.loads(RESULTS.read_text()):
+        if result["engine"] == "columnar":
+            newest[(result["backend"], result["export"], result["tasks"])] = result
     figure, (times, memory) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=100)
-    for name in SERIES:
-        shown = [r for r in results if name in r]
-        sizes = [r["tasks"] / 1000 for r in shown]
-        times.plot(sizes, [r[name]["seconds"] for r in shown], marker="o", label=name)
-        memory.plot(sizes, [r[name]["peak_rss"] / 2**20 for r in shown], marker="o", label=name)
+    for backend in sorted({key[0] for key in newest}):
+        for name in SERIES:
+            shown = sorted((r for k, r in newest.items() if k[:2] == (backend, name)),
+                           key=lambda r: r["tasks"])  # fmt: skip
+            if not shown:
+                continue
+            sizes = [r["tasks"] / 1000 for r in shown]
+            label = f"{name} ({backend})"
+            times.plot(sizes, [r["handler_s"] for r in shown], marker="o", label=label)
+            memory.plot(sizes, [r["peak_rss"] / 2**20 for r in shown], marker="o", label=label)
     times.set(xlabel="tasks (thousands)", ylabel="wall time, median (s)", title="Time")
     memory.set(xlabel="tasks (thousands)", ylabel="peak RSS (MiB)", title="Peak memory")
     memory.set_ylim(bottom=0)

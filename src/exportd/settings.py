@@ -98,6 +98,13 @@ class Settings(BaseSettings):
         description="Fewest tasks a shard gets: smaller exports are split in fewer shards, "
         "or none.",
     )
+    export_batch_size: int = Field(
+        default=2_500,
+        ge=100,
+        le=100_000,
+        description="Tasks an export reads and shapes at a time: its memory grows with it, "
+        "its per-query overhead shrinks.",
+    )
     stop_timeout: float = Field(
         default=20.0,
         ge=0,

@@ -27,8 +27,7 @@ from sqlalchemy import select, text
 from exportd.datagen.spec import SeedResult
 from exportd.domain.resource_exports import parse_export_request
 from exportd.exports.organization import organization_objects
-from exportd.exports.reader import snapshot
-from exportd.exports.resource import resource_export_pages
+from exportd.exports.resource import resource_export_objects
 from exportd.settings import Settings
 from exportd.storage.s3 import S3Storage
 from exportd.store import migrate
@@ -236,18 +235,16 @@ def download(deployment: Deployment[Any], api: int, row: Row, seeded: SeedResult
 
 
 def organization_lines(deployment: Deployment[Any], seeded: SeedResult) -> list[bytes]:
-    with snapshot(deployment.database) as connection:
-        objects = organization_objects(connection, seeded.organization_gid)
-        return sorted(orjson.dumps(o) for o in objects)
+    objects = organization_objects(deployment.database, seeded.organization_gid)
+    return sorted(orjson.dumps(o) for o in objects)
 
 
 def resource_lines(
     deployment: Deployment[Any], seeded: SeedResult, parts: list[dict[str, Any]]
 ) -> list[bytes]:
     request = parse_export_request(parts)
-    with snapshot(deployment.database) as connection:
-        pages = resource_export_pages(connection, seeded.organization_gid, request)
-        return sorted(orjson.dumps(o) for _, page in pages for o in page)
+    objects = resource_export_objects(deployment.database, seeded.organization_gid, request)
+    return sorted(orjson.dumps(o) for o in objects)
 
 
 def running_on(deployment: Deployment[Any], gid: int, timeout: float = 60) -> Row:

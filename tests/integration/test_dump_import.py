@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 import shutil
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,12 +24,12 @@ from exportd.datagen.fields import ImportRefused
 from exportd.datagen.importer import import_jsonl, open_input
 from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedResult, SeedSpec
-from exportd.exports.jsonl import open_output, write_pages
-from exportd.exports.organization import organization_pages
-from exportd.exports.reader import snapshot
+from exportd.exports.jsonl import write_file
+from exportd.exports.organization import organization_chunks
 from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.store import schema
+from exportd.store.export_reads import paired_snapshot
 from tests.conftest import _postgres_schema
 from tests.unit.test_shapes_organization import T0, Sample, build_sample
 
@@ -114,8 +115,10 @@ def untouched(
 
 
 def dump(runtime: Runtime, organization: int, path: Path) -> Counter[str]:
-    with snapshot(runtime.database) as connection, open_output(path) as sink:
-        return write_pages(organization_pages(connection, organization), sink)
+    database = runtime.database
+    with paired_snapshot(database) as (connection, snap):
+        counts, _ = write_file(path, organization_chunks(connection, snap, organization))
+        return counts
 
 
 def read_lines(path: Path) -> list[bytes]:
@@ -318,6 +321,35 @@ def test_the_commands_dump_and_import(seeded: Seeded, fresh: Runtime, tmp_path: 
     imported = cli(fresh.settings, "import", str(path), "--json")
     assert imported.exit_code == 0, imported.output
     assert orjson.loads(imported.stdout)["imported"]["task"] == tasks
+
+
+def test_two_dumps_of_one_store_are_the_same_file_with_no_name_or_time_inside(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    """The gzip header holds neither the hidden temporary name nor a time: `gunzip -N`
+    restores nothing, and the same store always dumps to the same bytes."""
+    settings, organization = seeded.runtime.settings, str(seeded.result.organization_gid)
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    first, second = folder / "first.jsonl.gz", folder / "second.jsonl.gz"
+    for path in (first, second):
+        done = cli(settings, "dump", "--organization", organization, "-o", str(path))
+        assert done.exit_code == 0, done.output
+    data = first.read_bytes()
+    assert data == second.read_bytes()
+    flags, mtime = data[3], int.from_bytes(data[4:8], "little")
+    assert data[:3] == b"\x1f\x8b\x08"
+    assert flags & 0x08 == 0, "a file name is recorded in the gzip header"
+    assert mtime == 0
+    assert b".partial" not in data[:64]
+    subprocess.run(["gunzip", "-N", "-k", str(first)], capture_output=True, check=True, cwd=folder)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "first.jsonl", "first.jsonl.gz", "second.jsonl.gz",
+    ]  # fmt: skip
+    dash = cli(settings, "dump", "--organization", organization, "-o", "-")
+    assert dash.exit_code == 0, dash.output
+    assert dash.stdout_bytes == (folder / "first.jsonl").read_bytes()
+    assert not (Path.cwd() / "-").exists()
 
 
 def test_the_commands_report_errors_and_exit_non_zero(

@@ -15,8 +15,7 @@ from exportd.datagen.spec import SeedResult, SeedSpec
 from exportd.domain.projection import project
 from exportd.domain.resource_exports import DEFAULT_FIELDS, parse_export_request
 from exportd.exports import task_shapes
-from exportd.exports.reader import snapshot
-from exportd.exports.resource import resource_export_pages
+from exportd.exports.resource import resource_export_objects
 from exportd.runtime import Runtime
 
 SPEC = SeedSpec(
@@ -34,9 +33,7 @@ def seeded(runtime: Runtime) -> SeedResult:
 
 def export(runtime: Runtime, seeded: SeedResult, part: Obj) -> list[Obj]:
     request = parse_export_request([part])
-    with snapshot(runtime.database) as connection:
-        pages = resource_export_pages(connection, seeded.organization_gid, request)
-        return [obj for _, page in pages for obj in page]
+    return list(resource_export_objects(runtime.database, seeded.organization_gid, request))
 
 
 def test_each_field_alone_shows_what_the_default_export_shows(

@@ -19,7 +19,6 @@ from exportd.clock import FrozenClock
 from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedResult, SeedSpec
 from exportd.exports.organization import organization_objects
-from exportd.exports.reader import snapshot
 from exportd.jobs import WorkerPool
 from exportd.jobs.maintenance import sweep_once
 from exportd.runtime import Runtime
@@ -96,10 +95,9 @@ def test_the_whole_lifecycle_through_the_sdk(
     lines = download_lines(finished["download_url"])
 
     # The file is exactly the organization's live data, each object once.
-    with snapshot(runtime.database) as connection:
-        expected = [
-            orjson.dumps(o) for o in organization_objects(connection, seeded.organization_gid)
-        ]
+    expected = [
+        orjson.dumps(o) for o in organization_objects(runtime.database, seeded.organization_gid)
+    ]
     assert sorted(lines) == sorted(expected)
     objects = [orjson.loads(line) for line in lines]
     assert len({(o["resource_type"], o["gid"]) for o in objects}) == len(objects)

@@ -24,8 +24,8 @@ from exportd.domain.jobs import ExportJob, PermanentExportError
 from exportd.domain.resource_exports import DEFAULT_FIELDS, parse_export_request
 from exportd.domain.resources import RESOURCES
 from exportd.errors import InvalidRequest
-from exportd.exports.reader import PARENT_TABLES, snapshot
-from exportd.exports.resource import resource_export_pages
+from exportd.exports.reader import PARENT_TABLES
+from exportd.exports.resource import resource_export_objects
 from exportd.jobs.context import JobContext
 from exportd.jobs.handlers import HANDLERS, export_resources
 from exportd.runtime import Runtime
@@ -52,11 +52,11 @@ def export(
 ) -> list[Obj]:
     """Every object the engine exports for these `export_request_parameters`."""
     request = parse_export_request(parameters)
-    with snapshot(runtime.database) as connection:
-        pages = resource_export_pages(
-            connection, seeded.organization_gid, request, batch_size=batch_size
-        )
-        return [obj for _, page in pages for obj in page]
+    objects = resource_export_objects(
+        runtime.database, seeded.organization_gid, request,
+        batch_size=batch_size, task_batch_size=batch_size,
+    )  # fmt: skip
+    return list(objects)
 
 
 def gids(objects: list[Obj]) -> set[int]:

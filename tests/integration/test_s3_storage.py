@@ -4,6 +4,7 @@ published files; aborts retried after an outage."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import itertools
 import logging
@@ -30,8 +31,8 @@ from pydantic import SecretStr
 from exportd.clock import FrozenClock
 from exportd.datagen.seed import seed_organization
 from exportd.errors import ConfigurationError
+from exportd.exports.jsonl import LinesWriter
 from exportd.exports.organization import organization_objects
-from exportd.exports.reader import snapshot
 from exportd.jobs import WorkerPool
 from exportd.jobs.handlers import HANDLERS
 from exportd.jobs.maintenance import sweep_once
@@ -118,6 +119,31 @@ def test_publish_makes_the_exact_bytes_visible_at_once(storage: S3Storage) -> No
     assert stored.etag[0] == stored.etag[-1] == '"'
     assert stored.modified_at.tzinfo is UTC
     assert open_uploads(storage) == []
+
+
+def test_a_counted_upload_is_checked_by_its_trailer_and_refused_when_it_differs(
+    storage: S3Storage,
+) -> None:
+    """The export writer's uploads are not decompressed as they go: their size, header and
+    trailer are checked against what the writer counted, and a mismatch publishes nothing."""
+    raw = b"".join(LINES)
+    claims: list[tuple[dict[str, Any], bool]] = [({"crc32": 5}, False), ({}, True)]
+    for claimed, expected in claims:
+        upload = storage.start_upload(KEY)
+        upload.counted_by_writer()
+        with LinesWriter(upload) as writer:
+            writer.write(raw)
+            written = writer.finish()
+        assert upload.check.compressed_size == 0  # nothing was decompressed
+        if not expected:
+            with pytest.raises(IncompleteFile, match="trailer does not match"):
+                upload.publish(written=dataclasses.replace(written, **claimed))
+            assert storage.stat(KEY) is None
+            assert open_uploads(storage) == []
+            continue
+        stored = upload.publish(expected_lines=len(LINES), written=written)
+        assert gzip.decompress(object_bytes(storage, KEY)) == raw
+        assert stored.size == written.compressed_size
 
 
 def test_a_file_of_several_parts_is_invisible_until_published(storage: S3Storage) -> None:
@@ -589,10 +615,9 @@ def test_an_organization_export_goes_to_s3_and_downloads_through_a_presigned_url
     disposition = response.headers["content-disposition"]
     assert disposition.startswith('attachment; filename="export-')
     assert disposition.endswith(f'-{gid}.json.gz"')
-    with snapshot(runtime.database) as connection:
-        expected = [
-            orjson.dumps(o) for o in organization_objects(connection, seeded.organization_gid)
-        ]
+    expected = [
+        orjson.dumps(o) for o in organization_objects(runtime.database, seeded.organization_gid)
+    ]
     assert sorted(gzip.decompress(response.content).splitlines()) == sorted(expected)
     assert open_uploads(storage) == []
 

@@ -21,7 +21,7 @@ from exportd.exports import shards
 from exportd.exports.context import Export
 from exportd.exports.jsonl import encode_page
 from exportd.exports.reader import snapshot
-from exportd.exports.resource import Slice, resource_export_pages
+from exportd.exports.resource import Slice, resource_export_objects
 from exportd.jobs import WorkerPool
 from exportd.jobs.context import JobCancelled, JobContext, JobOutcome
 from exportd.jobs.handlers import HANDLERS, export_resources
@@ -62,9 +62,8 @@ def seeded(sharded: Runtime) -> SeedResult:
 
 
 def unsplit(runtime: Runtime, seeded: SeedResult, request: ResourceExportRequest) -> bytes:
-    with snapshot(runtime.database) as connection:
-        pages = resource_export_pages(connection, seeded.organization_gid, request)
-        return b"".join(encode_page(page) for _, page in pages)
+    objects = resource_export_objects(runtime.database, seeded.organization_gid, request)
+    return encode_page(objects)
 
 
 def run(
@@ -95,11 +94,12 @@ def test_the_plan_cuts_the_largest_task_part_and_keeps_the_file_order(
         export = Export.open(connection, seeded.organization_gid)
         plan = shards.plan(export, request, 3, 50)
         joined = b"".join(
-            encode_page(page)
-            for shard in plan
-            for _, page in resource_export_pages(
-                connection, seeded.organization_gid, request, slices=shard
+            encode_page(
+                resource_export_objects(
+                    sharded.database, seeded.organization_gid, request, slices=shard
+                )
             )
+            for shard in plan
         )
         assert shards.plan(export, request, 3, 301) == [tuple(Slice(part) for part in range(4))]
     assert len(plan) == 3

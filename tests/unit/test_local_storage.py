@@ -3,21 +3,26 @@ joining published files."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import gzip
+import hashlib
 import io
 import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from isal import igzip
 from pydantic import SecretStr
 
 from exportd.errors import ConfigurationError
+from exportd.exports.jsonl import LinesWriter
 from exportd.settings import Settings
 from exportd.storage import (
     IncompleteFile,
@@ -27,7 +32,8 @@ from exportd.storage import (
     open_storage,
     validate_key,
 )
-from exportd.storage.verify import verify_gzip
+from exportd.storage.local import LocalUpload
+from exportd.storage.verify import WrittenStream, verify_gzip
 
 KEY = "exports/1234.json.gz"
 LINES = [b'{"gid": "%d", "resource_type": "task"}\n' % n for n in range(1000)]
@@ -361,4 +367,84 @@ def test_compose_of_no_files_is_refused(storage: LocalStorage) -> None:
         storage.compose(KEY, [])
     with pytest.raises(InvalidKey):
         storage.compose("../x", [KEY])
+    assert temporary_files(storage) == []
+
+
+def _counted(storage: LocalStorage) -> tuple[LocalUpload, WrittenStream]:
+    """An upload written by the export writer, which counts what it writes."""
+    upload = storage.start_upload(KEY)
+    upload.counted_by_writer()
+    with LinesWriter(upload) as writer:
+        for line in LINES:
+            writer.write(line)
+        return upload, writer.finish()
+
+
+def test_a_counted_file_is_checked_by_its_trailer_not_read_back(
+    storage: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_reading_back(*_: object) -> int:
+        raise AssertionError("the file is decompressed again")
+
+    monkeypatch.setattr("exportd.storage.local.verify_gzip", no_reading_back)
+    upload, written = _counted(storage)
+    stored = upload.publish(expected_lines=len(LINES), written=written)
+    data = (storage.root / KEY).read_bytes()
+    assert gzip.decompress(data) == b"".join(LINES)
+    assert written.lines == len(LINES)
+    assert written.sha256 == hashlib.sha256(b"".join(LINES)).hexdigest()
+    assert stored.size == len(data) == written.compressed_size
+    assert temporary_files(storage) == []
+
+
+def _cut_last_byte(upload: LocalUpload) -> None:
+    upload._file.flush()
+    os.truncate(upload.temporary_path, upload.temporary_path.stat().st_size - 1)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(_cut_last_byte, id="truncated on disk"),
+        pytest.param(lambda upload: upload.write(b"\x1f\x8b"), id="bytes after the stream"),
+    ],
+)
+def test_a_counted_file_whose_bytes_changed_is_not_published(
+    storage: LocalStorage, damage: Callable[[LocalUpload], object]
+) -> None:
+    upload, written = _counted(storage)
+    damage(upload)
+    with pytest.raises(IncompleteFile, match="not a complete gzip stream"):
+        upload.publish(expected_lines=len(LINES), written=written)
+    assert storage.stat(KEY) is None
+    assert temporary_files(storage) == []
+
+
+@pytest.mark.parametrize(
+    ("claimed", "message"),
+    [
+        ({"crc32": 1}, "trailer does not match"),
+        ({"size": 7}, "trailer does not match"),
+        ({"compressed_size": 10}, "bytes where 10 were written"),
+    ],
+)
+def test_a_counted_file_that_is_not_what_was_written_is_not_published(
+    storage: LocalStorage, claimed: dict[str, Any], message: str
+) -> None:
+    upload, written = _counted(storage)
+    with pytest.raises(IncompleteFile, match=message):
+        upload.publish(written=dataclasses.replace(written, **claimed))
+    assert storage.stat(KEY) is None
+
+
+def test_a_counted_file_needs_the_right_line_count_and_the_writers_account(
+    storage: LocalStorage,
+) -> None:
+    upload, written = _counted(storage)
+    with pytest.raises(IncompleteFile, match="1000 lines were written where 1001"):
+        upload.publish(expected_lines=len(LINES) + 1, written=written)
+    upload, _ = _counted(storage)
+    with pytest.raises(StorageError, match="did not say what it wrote"):
+        upload.publish(expected_lines=len(LINES))
+    assert storage.stat(KEY) is None
     assert temporary_files(storage) == []

@@ -19,7 +19,6 @@ from sqlalchemy import Connection, Table, insert
 
 from exportd.domain.resources import RESOURCES
 from exportd.exports.organization import RESOURCE_TYPES, organization_objects
-from exportd.exports.reader import snapshot
 from exportd.exports.shapes import Obj, setting_gid
 from exportd.runtime import Runtime
 from exportd.settings import Settings
@@ -255,8 +254,7 @@ def build_sample(runtime: Runtime) -> Sample:
 
 
 def export(runtime: Runtime, sample: Sample) -> list[Obj]:
-    with snapshot(runtime.database) as connection:
-        return list(organization_objects(connection, sample.organization))
+    return list(organization_objects(runtime.database, sample.organization))
 
 
 @pytest.fixture(
@@ -490,7 +488,10 @@ def test_values_are_rendered_as_the_api_shows_them(objects: list[Obj], sample: S
 def test_pages_of_any_size_give_the_same_export(
     runtime_of_sample: Runtime, sample: Sample, objects: list[Obj]
 ) -> None:
-    with snapshot(runtime_of_sample.database) as connection:
-        small = list(organization_objects(connection, sample.organization, batch_size=2))
+    small = list(
+        organization_objects(
+            runtime_of_sample.database, sample.organization, batch_size=2, task_batch_size=2
+        )
+    )
     assert small == objects
     assert Counter(obj["resource_type"] for obj in small)["task"] == 3

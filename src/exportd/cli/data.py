@@ -11,10 +11,10 @@ import typer
 
 from exportd.cli.common import open_runtime, print_json
 from exportd.datagen.importer import import_jsonl
-from exportd.exports.jsonl import open_output, write_pages
-from exportd.exports.organization import RESOURCE_TYPES, organization_pages
-from exportd.exports.reader import snapshot
+from exportd.exports.jsonl import write_file, write_pieces
+from exportd.exports.organization import RESOURCE_TYPES, organization_chunks
 from exportd.exports.shapes import DEFAULT_PERMALINK_BASE
+from exportd.store.export_reads import paired_snapshot
 
 
 def import_file(
@@ -56,7 +56,7 @@ def dump(
             "--output",
             "-o",
             dir_okay=False,
-            help="File to write (gzip when it ends in .gz); default: standard output.",
+            help="File to write (gzip when it ends in .gz); '-' or none: standard output.",
             show_default=False,
         ),
     ] = None,
@@ -66,13 +66,14 @@ def dump(
 ) -> None:
     """Write an organization's objects as JSON Lines in the export format."""
     started = time.perf_counter()
-    with open_runtime(ctx) as runtime, snapshot(runtime.database) as connection:
-        pages = organization_pages(connection, organization, permalink_base=permalink_base)
-        if output is None:
-            counts = write_pages(pages, typer.get_binary_stream("stdout"))
+    with open_runtime(ctx) as runtime, paired_snapshot(runtime.database) as (connection, snap):
+        pieces = organization_chunks(connection, snap, organization, permalink_base=permalink_base)
+        if output is None or str(output) == "-":
+            stdout = typer.get_binary_stream("stdout")
+            counts, _ = write_pieces(pieces, stdout, compress=False)
+            stdout.flush()
         else:
-            with open_output(output) as sink:
-                counts = write_pages(pages, sink)
+            counts, _ = write_file(output, pieces)
     elapsed = time.perf_counter() - started
     total = sum(counts.values())
     typer.echo(

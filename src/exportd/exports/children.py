@@ -23,10 +23,14 @@ from exportd.store.schema import attachments, messages, stories, story_likes, ta
 Where = ColumnElement[bool]
 
 
-def _by_parent(export: Export, table: Table, *where: Where) -> Iterator[list[AnyRow]]:
-    """Undeleted rows of `table` whose task, then message, is in the organization."""
+def _by_parent(
+    export: Export, table: Table, *where: Where, messages_only: bool = False
+) -> Iterator[list[AnyRow]]:
+    """Undeleted rows of `table` whose task, then message, is in the organization (only
+    those of messages with `messages_only`: the columnar engine writes the others)."""
     reader = export.reader
-    for owner, parents in ((table.c.task_gid, tasks), (table.c.message_gid, messages)):
+    owners = ((table.c.task_gid, tasks), (table.c.message_gid, messages))
+    for owner, parents in owners[1:] if messages_only else owners:
         query = (
             reader.table(table)
             .where(table.c.deleted_at.is_(None), *where)
@@ -51,9 +55,9 @@ def _target(export: Export, row: Any) -> Obj | None:
     return export.compacts.get("message", row.message_gid)
 
 
-def story_pages(export: Export, *where: Where) -> Pages:
+def story_pages(export: Export, *where: Where, messages_only: bool = False) -> Pages:
     reader, refs = export.reader, export.compacts
-    for page in _by_parent(export, stories, *where):
+    for page in _by_parent(export, stories, *where, messages_only=messages_only):
         liked = likes(reader, story_likes.c.story_gid, [row.gid for row in page])
         _want_targets(export, page)
         refs.want("user", [row.created_by_gid for row in page])
@@ -66,8 +70,8 @@ def story_pages(export: Export, *where: Where) -> Pages:
         ]
 
 
-def attachment_pages(export: Export, *where: Where) -> Pages:
-    for page in _by_parent(export, attachments, *where):
+def attachment_pages(export: Export, *where: Where, messages_only: bool = False) -> Pages:
+    for page in _by_parent(export, attachments, *where, messages_only=messages_only):
         _want_targets(export, page)
         export.compacts.load()
         yield [

@@ -19,7 +19,7 @@ from sqlalchemy import and_, exists, or_, select
 from exportd.exports import shapes
 from exportd.exports.reader import Reader
 from exportd.exports.shapes import Obj
-from exportd.exports.task_shapes import NUMBER_FORMAT, message_compact
+from exportd.exports.task_shapes import message_compact
 from exportd.store.schema import (
     custom_field_enum_options,
     custom_fields,
@@ -184,9 +184,6 @@ def _custom_fields(compacts: Compacts, gids: list[int]) -> Found:
     )
     options = enum_options(reader, [row.gid for row in fields])
     for row in fields:
-        compacts.remember(
-            NUMBER_FORMAT, row.gid, {"precision": row.precision, "format": row.format}
-        )
         yield row.gid, shapes.custom_field_compact(row, options.get(row.gid, []))
 
 
@@ -224,11 +221,6 @@ def _messages(compacts: Compacts, gids: list[int]) -> Found:
         yield row.gid, message_compact(row.gid, row.resource_subtype, row.title, parent_type)
 
 
-def _number_formats(compacts: Compacts, gids: list[int]) -> Found:
-    """Filled in by `_custom_fields`; never fetched alone."""
-    return iter(())
-
-
 LOADERS: dict[str, Callable[[Compacts, list[int]], Found]] = {
     "user": _users,
     "workspace": _workspaces,
@@ -241,5 +233,4 @@ LOADERS: dict[str, Callable[[Compacts, list[int]], Found]] = {
     "section": _sections,
     "custom_field": _custom_fields,
     "message": _messages,
-    NUMBER_FORMAT: _number_formats,
 }

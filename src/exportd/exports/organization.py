@@ -10,12 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
+import orjson
 from sqlalchemy import Connection
 
+from exportd.domain.projection import FieldTree
+from exportd.domain.resources import RESOURCES
 from exportd.exports import children, structure, work
 from exportd.exports.context import Export, Pages
+from exportd.exports.jsonl import Piece, pieces_of
 from exportd.exports.reader import BATCH_SIZE
 from exportd.exports.shapes import DEFAULT_PERMALINK_BASE, Obj
+from exportd.exports.task_frames import (
+    TASK_BATCH_SIZE,
+    Lookups,
+    task_children_chunks,
+    task_chunks,
+)
+from exportd.store.database import Database
+from exportd.store.export_reads import ArrowSnapshot, paired_snapshot
 
 
 class Part(NamedTuple):
@@ -39,9 +51,9 @@ PARTS: tuple[Part, ...] = (
     Part("portfolio", structure.portfolio_pages),
     Part("portfolio_membership", structure.portfolio_membership_pages),
     Part("goal", structure.goal_pages),
-    Part("task", work.task_pages),
-    Part("story", children.story_pages),
-    Part("attachment", children.attachment_pages),
+    Part("task", lambda export: iter(())),  # column by column: `organization_chunks`
+    Part("story", lambda export: children.story_pages(export, messages_only=True)),
+    Part("attachment", lambda export: children.attachment_pages(export, messages_only=True)),
     Part("status_update", work.status_update_pages),
     Part("message", work.message_pages),
 )
@@ -50,37 +62,65 @@ PARTS: tuple[Part, ...] = (
 RESOURCE_TYPES = tuple(part.resource_type for part in PARTS)
 
 
-def organization_pages(
+COLUMNAR = frozenset({"task", "story", "attachment"})
+"""Types built column by column (`exports.task_frames`): tasks, and the stories and
+attachments of tasks. The others, and the stories and attachments of messages, object by
+object."""
+
+
+def organization_chunks(
     connection: Connection,
+    snap: ArrowSnapshot,
     organization_gid: int,
     *,
     permalink_base: str = DEFAULT_PERMALINK_BASE,
     batch_size: int = BATCH_SIZE,
-) -> Iterator[tuple[str, list[Obj]]]:
-    """`(resource type, page of objects)` for every exported object of the organization.
+    task_batch_size: int = TASK_BATCH_SIZE,
+) -> Iterator[Piece]:
+    """The file of the organization export as JSON Lines pieces, type by type (`PARTS`).
 
-    Raises NotFound (before yielding anything) when the organization does not exist. Give
-    it a connection from `reader.snapshot()` so all pages see the same state of the store.
+    Raises NotFound (before yielding anything) when the organization does not exist.
+    `connection` and `snap` must read the same state of the store (opened together).
     """
     export = Export.open(
         connection, organization_gid, permalink_base=permalink_base, batch_size=batch_size
     )
+    lookups: Lookups | None = None
     for part in PARTS:
-        for page in part.pages(export):
-            if page:
-                yield part.resource_type, page
+        kind = part.resource_type
+        if kind not in COLUMNAR:
+            yield from pieces_of((kind, page) for page in part.pages(export) if page)
+            continue
+        lookups = lookups or Lookups.load(snap, organization_gid)
+        if kind == "task":
+            tree: FieldTree = {name: {} for name in RESOURCES["task"].full}
+            chunks = task_chunks(
+                snap, organization_gid, (), tree, lookups=lookups,
+                base=export.permalink_base, batch_size=task_batch_size,
+            )  # fmt: skip
+        else:
+            chunks = task_children_chunks(
+                snap, organization_gid, kind, lookups=lookups, batch_size=task_batch_size
+            )
+        for data, lines in chunks:
+            yield kind, data, lines
+        yield from pieces_of((kind, page) for page in part.pages(export) if page)  # messages'
 
 
 def organization_objects(
-    connection: Connection,
+    database: Database,
     organization_gid: int,
     *,
     permalink_base: str = DEFAULT_PERMALINK_BASE,
     batch_size: int = BATCH_SIZE,
+    task_batch_size: int = TASK_BATCH_SIZE,
 ) -> Iterator[Obj]:
-    """Every exported object of the organization, one at a time (see `organization_pages`)."""
-    pages = organization_pages(
-        connection, organization_gid, permalink_base=permalink_base, batch_size=batch_size
-    )
-    for _, page in pages:
-        yield from page
+    """Every object of the organization export's file, parsed back, over a snapshot of its
+    own: for callers that want objects, not bytes."""
+    with paired_snapshot(database) as (connection, snap):
+        pieces = organization_chunks(
+            connection, snap, organization_gid, permalink_base=permalink_base,
+            batch_size=batch_size, task_batch_size=task_batch_size,
+        )  # fmt: skip
+        for _type, data, _lines in pieces:
+            yield from map(orjson.loads, data.splitlines())

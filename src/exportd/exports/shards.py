@@ -49,7 +49,7 @@ def plan(
 
 
 def _scope(export: Export, part: ExportPart) -> list[Condition]:
-    """The rows of a task part, exactly as `work.task_pages` selects them."""
+    """The rows of a task part, exactly as `store.export_reads.task_rows` selects them."""
     return [export.reader.in_organization(tasks), *filter_conditions("task", part.filters)]
 
 

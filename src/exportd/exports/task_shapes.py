@@ -1,4 +1,8 @@
-"""Rows in their documented shapes: the work itself (tasks, stories, attachments, messages).
+"""Rows in their documented shapes: stories, attachments, status updates and messages.
+
+Tasks are built column by column (`exports.task_frames`); this module keeps what the
+object-by-object pages of messages and their children need, and which relations each
+task field is made from.
 
 Pure functions, like `shapes`; see there for the conventions. Likes are shown twice, as
 `likes` and as the deprecated `hearts`, and `liked`/`hearted` are false: an export is read
@@ -8,31 +12,15 @@ by no user in particular.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from exportd.exports.shapes import Lookup, Obj, day, likes, permalink, ts
+from exportd.exports.shapes import Lookup, Obj, likes, ts
 
-NUMBER_FORMAT = "number_format"
-"""Lookup kind holding a number field's `{"precision", "format"}` (not in its compact form)."""
-
-
-@dataclass(frozen=True)
-class TaskLinks:
-    """What a task's relation tables hold for one task, as read for its page."""
-
-    followers: Sequence[int] = ()
-    likes: Sequence[tuple[int, int]] = ()
-    tags: Sequence[int] = ()
-    dependencies: Sequence[int] = ()
-    dependents: Sequence[int] = ()
-    memberships: Sequence[tuple[int, int | None]] = ()
-    values: Sequence[Any] = ()
-    num_subtasks: int = 0
-
-
-RELATIONS = tuple(TaskLinks.__dataclass_fields__)
-"""Every relation a task's page can read, as named in `TaskLinks`."""
+RELATIONS = (
+    "followers", "likes", "tags", "dependencies", "dependents", "memberships", "values",
+    "num_subtasks",
+)  # fmt: skip
+"""Every relation a batch of tasks can read (`exports.task_frames.read_batch`)."""
 
 RELATIONS_OF_FIELD: dict[str, tuple[str, ...]] = {
     "followers": ("followers",),
@@ -81,104 +69,15 @@ def message_compact(gid: int, subtype: str, title: str, parent_type: str | None)
     return {"gid": str(gid), "resource_type": "message", "resource_subtype": subtype}
 
 
-def custom_field_value(field: Obj, value: Any, refs: Lookup) -> Obj:
-    """A task's value of a custom field: the field's compact form with the value filled in.
+def number_display(value: float, precision: int | None, number_format: str | None) -> str:
+    """A number field's `display_value`: its precision, as a percentage when so formatted.
 
-    `people_value` follows the compact fields (the spec's CustomFieldResponse has it): a
-    people field's value shows nowhere else, and its `display_value` alone cannot be read
-    back.
+    Python's formatting, which rounds the binary value half to even: no columnar
+    expression formats numbers the same way, and there is one such value per number field.
     """
-    kind, shown = field["type"], dict(field)
-    people: list[Obj] = []
-    display: str | None = None
-    if kind == "text":
-        shown["text_value"] = display = value.text_value
-    elif kind == "number" and value.number_value is not None:
-        shown["number_value"] = value.number_value
-        display = _number(value.number_value, refs.get(NUMBER_FORMAT, int(field["gid"])))
-    elif kind == "date" and value.date_value is not None:
-        display = day(value.date_value)
-        shown["date_value"] = {"date": display, "date_time": None}
-    elif kind == "enum":
-        options = {option["gid"]: option for option in field["enum_options"]}
-        chosen = options.get(str(value.enum_option_gid))
-        shown["enum_value"] = chosen
-        display = None if chosen is None else chosen["name"]
-    elif kind == "multi_enum":
-        options = {option["gid"]: option for option in field["enum_options"]}
-        chosen_list = [
-            options[str(gid)] for gid in value.multi_enum_option_gids or () if str(gid) in options
-        ]
-        shown["multi_enum_values"] = chosen_list
-        display = ", ".join(option["name"] for option in chosen_list) or None
-    elif kind == "people":
-        people = refs.many("user", [int(gid) for gid in value.people_gids or ()])
-        display = ", ".join(person["name"] for person in people) or None
-    shown["display_value"] = display
-    shown["people_value"] = people
-    return shown
-
-
-def _number(value: float, number_format: Obj | None) -> str:
-    precision = (number_format or {}).get("precision") or 0
-    if (number_format or {}).get("format") == "percentage":
-        return f"{value * 100:.{precision}f}%"
-    return f"{value:.{precision}f}"
-
-
-def task(row: Any, links: TaskLinks, refs: Lookup, base: str) -> Obj:
-    shown_likes = likes(links.likes, refs)
-    memberships, projects = [], []
-    for project_gid, section_gid in links.memberships:
-        project = refs.get("project", project_gid)
-        if project is not None:
-            memberships.append({"project": project, "section": refs.get("section", section_gid)})
-            projects.append(project)
-    values = []
-    for value in links.values:
-        field = refs.get("custom_field", value.custom_field_gid)
-        if field is not None:
-            values.append(custom_field_value(field, value, refs))
-    return {
-        "gid": str(row.gid),
-        "resource_type": "task",
-        "name": row.name,
-        "resource_subtype": row.resource_subtype,
-        "created_by": refs.get("user", row.created_by_gid),
-        "approval_status": row.approval_status,
-        "assignee_status": row.assignee_status,
-        "assigned_by": refs.get("user", row.assigned_by_gid),
-        "completed": bool(row.completed),
-        "completed_at": ts(row.completed_at),
-        "completed_by": refs.get("user", row.completed_by_gid),
-        "created_at": ts(row.created_at),
-        "dependencies": refs.many("task", links.dependencies),
-        "dependents": refs.many("task", links.dependents),
-        "due_at": ts(row.due_at),
-        "due_on": day(row.due_on),
-        "html_notes": row.html_notes,
-        "hearted": False,
-        "hearts": shown_likes,
-        "liked": False,
-        "likes": shown_likes,
-        "memberships": memberships,
-        "modified_at": ts(row.modified_at),
-        "notes": row.notes,
-        "num_hearts": len(shown_likes),
-        "num_likes": len(shown_likes),
-        "num_subtasks": links.num_subtasks,
-        "start_at": ts(row.start_at),
-        "start_on": day(row.start_on),
-        "assignee": refs.get("user", row.assignee_gid),
-        "assignee_section": None,
-        "custom_fields": values,
-        "followers": refs.many("user", links.followers),
-        "parent": refs.get("task", row.parent_gid),
-        "projects": projects,
-        "tags": refs.many("tag", links.tags),
-        "workspace": refs.get("workspace", row.workspace_gid),
-        "permalink_url": permalink(base, row.workspace_gid, "task", row.gid),
-    }
+    if number_format == "percentage":
+        return f"{value * 100:.{precision or 0}f}%"
+    return f"{value:.{precision or 0}f}"
 
 
 def story(row: Any, target: Obj, like_rows: Sequence[tuple[int, int]], refs: Lookup) -> Obj:

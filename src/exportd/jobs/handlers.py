@@ -1,8 +1,9 @@
 """The export handlers: what a job of each kind does, from reading the store to a file.
 
-Each handler reads its pages over one snapshot and streams them to storage
-(`jobs.streaming`). A large task export may instead run as shards in parallel processes
-(`jobs.sharded`) when `EXPORTD_EXPORT_SHARDS` allows it.
+Each handler reads its JSON Lines pieces over one snapshot (the SQLAlchemy and the Arrow
+connection opened together) and streams them to storage (`jobs.streaming`). A large task
+export may instead run as shards in parallel processes (`jobs.sharded`) when
+`EXPORTD_EXPORT_SHARDS` allows it.
 """
 
 from __future__ import annotations
@@ -14,25 +15,27 @@ from sqlalchemy import Connection
 from exportd.domain.jobs import PermanentExportError
 from exportd.domain.resource_exports import ResourceExportRequest
 from exportd.errors import InvalidRequest
-from exportd.exports.organization import organization_pages
-from exportd.exports.reader import snapshot
-from exportd.exports.resource import resource_export_pages
-from exportd.exports.shapes import Obj
+from exportd.exports.jsonl import Piece
+from exportd.exports.organization import organization_chunks
+from exportd.exports.resource import resource_export_chunks
 from exportd.jobs import sharded
 from exportd.jobs.context import Handler, JobContext, JobOutcome
-from exportd.jobs.streaming import publish_pages
+from exportd.jobs.streaming import publish_chunks
+from exportd.store.export_reads import ArrowSnapshot, paired_snapshot
 
-PageSource = Callable[[Connection], Iterator[tuple[str, list[Obj]]]]
-"""Reads an export's pages over the snapshot connection it is given."""
+PieceSource = Callable[[Connection, ArrowSnapshot], Iterator[Piece]]
+"""Reads an export's JSON Lines pieces over the snapshot it is given (both connections)."""
 
 
 def export_organization(context: JobContext) -> JobOutcome:
     """O4/O5: the complete data of the organization as gzip-compressed JSON Lines."""
-    job = context.job
+    job, batch_size = context.job, context.runtime.settings.export_batch_size
     return _stream(
         context,
         f"exports/{job.gid}.json.gz",
-        lambda connection: organization_pages(connection, job.workspace_gid),
+        lambda connection, snap: organization_chunks(
+            connection, snap, job.workspace_gid, task_batch_size=batch_size
+        ),
     )
 
 
@@ -50,21 +53,28 @@ def export_resources(context: JobContext) -> JobOutcome:
     return _stream(
         context,
         key,
-        lambda connection: resource_export_pages(connection, job.workspace_gid, request),
+        lambda connection, snap: resource_export_chunks(
+            connection,
+            snap,
+            job.workspace_gid,
+            request,
+            task_batch_size=context.runtime.settings.export_batch_size,
+        ),
     )
 
 
-def _stream(context: JobContext, key: str, pages: PageSource) -> JobOutcome:
-    """Export `pages`, read over one snapshot, to `key`; progress is reported and
-    cancellation checked after each page."""
+def _stream(context: JobContext, key: str, pieces: PieceSource) -> JobOutcome:
+    """Export `pieces`, read over one snapshot, to `key`; progress is reported and
+    cancellation checked after each piece."""
 
-    def after_page(lines: int) -> None:
+    def after_chunk(lines: int) -> None:
         context.report_progress(lines)
         context.raise_if_cancelled()
 
-    with snapshot(context.runtime.database) as connection:
-        objects = (page for _resource_type, page in pages(connection))
-        return publish_pages(context.runtime.storage, key, objects, after_page)
+    database = context.runtime.database
+    with paired_snapshot(database) as (connection, snap):
+        chunks = ((data, lines) for _type, data, lines in pieces(connection, snap))
+        return publish_chunks(context.runtime.storage, key, chunks, after_chunk)
 
 
 HANDLERS: dict[str, Handler] = {"organization": export_organization, "resource": export_resources}

@@ -34,13 +34,14 @@ from exportd.domain.resource_exports import ResourceExportRequest
 from exportd.errors import ExportdError
 from exportd.exports.context import Export
 from exportd.exports.reader import snapshot
-from exportd.exports.resource import resource_export_pages
+from exportd.exports.resource import resource_export_chunks
 from exportd.exports.shards import Shard, plan
 from exportd.jobs.context import JobCancelled, JobContext, JobOutcome
-from exportd.jobs.streaming import publish_pages
+from exportd.jobs.streaming import publish_chunks
 from exportd.settings import Settings
 from exportd.storage import Storage, open_storage
 from exportd.store.database import Database
+from exportd.store.export_reads import arrow_snapshot
 
 log = logging.getLogger("exportd.jobs.sharded")
 
@@ -240,12 +241,15 @@ def _run_shard(
             if stop.is_set() or os.getppid() != parent:  # told to stop, or orphaned
                 raise JobCancelled("the export's coordinator stopped it")
 
-        with snapshot(database) as connection:
+        with snapshot(database) as connection, arrow_snapshot(database, snapshot_id) as snap:
             _import_snapshot(connection, snapshot_id)
             pipe.send(("ready",))
-            pages = resource_export_pages(connection, workspace_gid, request, slices=shard)
-            outcome = publish_pages(
-                open_storage(settings), key, (page for _, page in pages), after_page
+            chunks = resource_export_chunks(
+                connection, snap, workspace_gid, request, slices=shard,
+                task_batch_size=settings.export_batch_size,
+            )  # fmt: skip
+            outcome = publish_chunks(
+                open_storage(settings), key, ((data, n) for _, data, n in chunks), after_page
             )
         pipe.send(("done", outcome.line_count))
     except BaseException as error:  # the coordinator decides; the process just ends

@@ -1,23 +1,42 @@
-"""Pages of objects to a published gzip JSON Lines file: the one way exports are written.
+"""JSON Lines pieces to a published gzip file: the one way exports are written.
 
-Pages are encoded and compressed as they come, so memory stays bounded whatever the
-export's size, and the file is published only after storage has checked it (a complete
-gzip stream with the right number of lines). A whole export and each shard of one are
-written here alike.
+Pieces are compressed as they come (`exports.jsonl.LinesWriter`, on its own thread), so
+memory stays bounded whatever the export's size, and the file is published only after
+storage has checked it against what the writer counted: its size, and the gzip trailer's
+CRC32 and length of the bytes written. A whole export and each shard of one are written
+here alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from isal import isal_zlib
-
-from exportd.exports.jsonl import GZIP_LEVEL, encode_page
+from exportd.exports.jsonl import LinesWriter, encode_page
 from exportd.exports.shapes import Obj
 from exportd.jobs.context import JobOutcome
 from exportd.storage import Storage
 
-_GZIP_WBITS = 16 + 15  # a gzip header and trailer around the deflate stream
+
+def publish_chunks(
+    storage: Storage,
+    key: str,
+    chunks: Iterable[tuple[bytes, int]],
+    after_chunk: Callable[[int], None],
+) -> JobOutcome:
+    """Write every `(JSON Lines bytes, lines)` piece to `key` and publish it;
+    `after_chunk(lines so far)` runs after each (progress, cancellation) and may raise to
+    abandon the upload."""
+    with storage.start_upload(key) as upload:
+        upload.counted_by_writer()
+        with LinesWriter(upload) as writer:
+            expected = 0
+            for data, lines in chunks:
+                writer.write(data)
+                expected += lines
+                after_chunk(expected)
+            written = writer.finish()
+        stored = upload.publish(expected_lines=expected, written=written)
+    return JobOutcome(file_key=stored.key, file_size=stored.size, line_count=written.lines)
 
 
 def publish_pages(
@@ -26,15 +45,6 @@ def publish_pages(
     pages: Iterable[list[Obj]],
     after_page: Callable[[int], None],
 ) -> JobOutcome:
-    """Write every page to `key` and publish it; `after_page(lines so far)` runs after each
-    page (progress, cancellation) and may raise to abandon the upload."""
-    compressor = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, _GZIP_WBITS)
-    lines = 0
-    with storage.start_upload(key) as upload:
-        for page in pages:
-            upload.write(compressor.compress(encode_page(page)))
-            lines += len(page)
-            after_page(lines)
-        upload.write(compressor.flush())
-        stored = upload.publish(expected_lines=lines)
-    return JobOutcome(file_key=stored.key, file_size=stored.size, line_count=lines)
+    """`publish_chunks` for pages of objects, encoded with orjson."""
+    chunks = ((encode_page(page), len(page)) for page in pages)
+    return publish_chunks(storage, key, chunks, after_page)

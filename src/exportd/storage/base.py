@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from exportd.errors import ExportdError
 from exportd.settings import Settings
+
+if TYPE_CHECKING:
+    from exportd.storage.verify import WrittenStream
 
 MAX_KEY_LENGTH = 255  # the width of `exports.file_key`
 _KEY = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
@@ -75,6 +78,7 @@ class Upload(ABC):
         self.key = validate_key(key)
         self.state: UploadState = "open"
         self.bytes_written = 0
+        self.writer_counts = False  # see `counted_by_writer`
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Append `data`; returns its length, like a binary file's `write`."""
@@ -84,14 +88,32 @@ class Upload(ABC):
         self.bytes_written += size
         return size
 
-    def publish(self, expected_lines: int | None = None) -> StoredFile:
-        """Check the data (a complete gzip stream; `expected_lines` lines when given) and make
-        it visible under the key in one step. On any failure nothing is visible and the
+    def counted_by_writer(self) -> None:
+        """Say, before the first write, that the writer counts what it writes and will
+        publish with a `WrittenStream`: the file is then checked by its size, header and
+        trailer, not decompressed again (see `storage.verify.check_ends`)."""
+        if self.bytes_written:
+            raise StorageError(f"upload of {self.key!r}: too late, bytes were written")
+        self.writer_counts = True
+
+    def publish(
+        self, expected_lines: int | None = None, written: WrittenStream | None = None
+    ) -> StoredFile:
+        """Check the data and make it visible under the key in one step: a complete gzip
+        stream (`expected_lines` lines when given), or when the writer counted it, the one
+        gzip member `written` describes. On any failure nothing is visible and the
         temporary data is removed; the error is raised (IncompleteFile when the check failed).
         """
         self._require_open("publish")
         try:
-            stored = self._publish(expected_lines)
+            if self.writer_counts and written is None:
+                raise StorageError(f"upload of {self.key!r}: its writer did not say what it wrote")
+            if written is not None and expected_lines not in (None, written.lines):
+                raise IncompleteFile(
+                    f"{self.key}: {written.lines} lines were written where {expected_lines} "
+                    "were expected"
+                )
+            stored = self._publish(expected_lines, written)
         except BaseException:
             self.abort()
             raise
@@ -123,7 +145,7 @@ class Upload(ABC):
     def _write(self, data: bytes | bytearray | memoryview) -> None: ...
 
     @abstractmethod
-    def _publish(self, expected_lines: int | None) -> StoredFile:
+    def _publish(self, expected_lines: int | None, written: WrittenStream | None) -> StoredFile:
         """Verify and publish; may leave temporary data behind on failure (`_abort` follows)."""
 
     @abstractmethod

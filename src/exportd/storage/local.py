@@ -35,7 +35,7 @@ from exportd.storage.base import (
     Upload,
     validate_key,
 )
-from exportd.storage.verify import verify_gzip
+from exportd.storage.verify import WrittenStream, check_file_ends, verify_gzip
 
 TMP_DIR = ".tmp"
 TMP_SUFFIX = ".part"
@@ -168,10 +168,14 @@ class LocalUpload(Upload):
     def _write(self, data: bytes | bytearray | memoryview) -> None:
         self._file.write(data)
 
-    def _publish(self, expected_lines: int | None) -> StoredFile:
+    def _publish(self, expected_lines: int | None, written: WrittenStream | None) -> StoredFile:
         self._file.flush()
         os.fsync(self._file.fileno())
-        lines = verify_gzip(self.temporary_path)
+        if written is not None:  # the file as it is on disk, by its ends
+            check_file_ends(self.temporary_path, written)
+            lines = written.lines
+        else:
+            lines = verify_gzip(self.temporary_path)
         if expected_lines is not None and lines != expected_lines:
             raise IncompleteFile(
                 f"{self.key}: the file has {lines} lines where {expected_lines} were written"

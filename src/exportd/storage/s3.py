@@ -36,6 +36,7 @@ from exportd.errors import ConfigurationError
 from exportd.settings import Settings
 from exportd.storage.base import IncompleteFile, Storage, StorageError, StoredFile, Upload
 from exportd.storage.base import validate_key as _validate_key
+from exportd.storage.verify import GzipEnds, WrittenStream, check_ends
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -246,22 +247,30 @@ class S3Upload(Upload):
         self._buffer = bytearray()
         self._parts: list[CompletedPartTypeDef] = []
         self.upload_id: str | None = None
-        self.check = GzipLineCounter()
+        self.check = GzipLineCounter()  # decompresses as it goes: for uncounted writers
+        self.ends = GzipEnds()  # the size, header and trailer: for counting writers
 
     @property
     def parts_sent(self) -> int:
         return len(self._parts)
 
     def _write(self, data: bytes | bytearray | memoryview) -> None:
-        self.check.feed(data)
+        if self.writer_counts:
+            self.ends.feed(data)
+        else:
+            self.check.feed(data)
         self._buffer += data
         while len(self._buffer) >= (size := self._next_part_size()):
             part = bytes(memoryview(self._buffer)[:size])  # the one copy a part costs
             del self._buffer[:size]
             self._send_part(part)
 
-    def _publish(self, expected_lines: int | None) -> StoredFile:
-        lines = self.check.finish()
+    def _publish(self, expected_lines: int | None, written: WrittenStream | None) -> StoredFile:
+        if written is not None:
+            check_ends(self.ends.head, self.ends.tail, self.ends.size, written)
+            lines = written.lines
+        else:
+            lines = self.check.finish()
         if expected_lines is not None and lines != expected_lines:
             raise IncompleteFile(
                 f"{self.key}: the file has {lines} lines where {expected_lines} were written"
