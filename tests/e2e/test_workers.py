@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedResult, SeedSpec
@@ -34,6 +36,7 @@ from tests.e2e.deployment import (
     resource_lines,
     running_on,
     stored_objects,
+    until,
     wait_until_ended,
 )
 from tests.e2e.workers import owner_pid
@@ -176,26 +179,50 @@ def test_sigterm_hands_the_export_back_or_finishes_it(deployment: Deployed) -> N
     for worker in deployment.live_workers():
         worker.terminate()
         assert worker.wait() == 0, worker.output
-    handing_back = deployment.start_worker(EXPORTD_STOP_TIMEOUT="0")
     seeded = deployment.seeded.large
-    gid = request_organization_export(deployment, 0, seeded)
-    assert owner_pid(running_on(deployment, gid).lease_owner) == handing_back.pid
+    # While the test holds the stories table, an export that reaches its stories waits
+    # there: it cannot end before the signal, however fast the engine is.
+    with holding_stories(deployment):
+        handing_back = deployment.start_worker(EXPORTD_STOP_TIMEOUT="0")
+        gid = request_organization_export(deployment, 0, seeded)
+        assert owner_pid(running_on(deployment, gid).lease_owner) == handing_back.pid
 
-    handing_back.terminate()
+        handing_back.terminate()
 
+        until(lambda: deployment.row(gid).state == "pending", 30, f"export {gid} handed back")
     assert handing_back.wait(30) == 0, handing_back.output
     assert f"export {gid} handed back" in handing_back.output
     row = deployment.row(gid)
     assert (row.state, row.attempts, row.lease_owner) == ("pending", 0, None)
 
-    finishing = deployment.start_worker(EXPORTD_STOP_TIMEOUT="60")
-    assert owner_pid(running_on(deployment, gid).lease_owner) == finishing.pid
+    with holding_stories(deployment) as release:
+        finishing = deployment.start_worker(EXPORTD_STOP_TIMEOUT="60")
+        assert owner_pid(running_on(deployment, gid).lease_owner) == finishing.pid
 
-    finishing.terminate()
+        finishing.terminate()
+        release()
 
-    assert finishing.wait(90) == 0, finishing.output
+        assert finishing.wait(90) == 0, finishing.output
     row = deployment.row(gid)
     assert (row.state, row.attempts) == ("finished", 1)  # the handed-back attempt is not counted
     assert owner_pid(row.lease_owner) == finishing.pid
     lines = download(deployment, 0, row, seeded)
     assert len(lines) == row.line_count == len(organization_lines(deployment, seeded))
+
+
+@contextmanager
+def holding_stories(deployment: Deployed) -> Iterator[Callable[[], None]]:
+    """Lock the stories table until `release()` or the end of the block."""
+    connection = deployment.database.engine.connect()
+    transaction = connection.begin()
+    connection.execute(text("LOCK TABLE stories IN ACCESS EXCLUSIVE MODE"))
+
+    def release() -> None:
+        if transaction.is_active:
+            transaction.rollback()
+
+    try:
+        yield release
+    finally:
+        release()
+        connection.close()

@@ -22,12 +22,12 @@ _HTTP_MESSAGES = {
 }
 
 
-async def exportd_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, ExportdError)
+def exportd_error_response(scope: Scope, error: ExportdError) -> Response:
+    """Asana's error body for an error raised on purpose, by a route or by a middleware."""
     if error.status >= 500:  # the server's trouble (the database is down): not the client's
         phrase = new_phrase()
-        target = redact_target(request.url.path)
-        log.error("%s on %s %s [%s]", error.message, request.method, target, phrase)
+        target = redact_target(str(scope.get("path", "")))
+        log.error("%s on %s %s [%s]", error.message, scope.get("method"), target, phrase)
         message = "Service Unavailable" if error.status == 503 else "Server Error"
         return json_response(error_body(message, phrase=phrase), status=error.status)
     headers = (
@@ -36,6 +36,11 @@ async def exportd_error(request: Request, error: Exception) -> Response:
     if isinstance(error, TooManyRequests):
         headers = {"Retry-After": str(error.retry_after)}
     return json_response(error_body(error.message), status=error.status, headers=headers)
+
+
+async def exportd_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ExportdError)
+    return exportd_error_response(request.scope, error)
 
 
 def body_too_large(limit: int) -> Response:

@@ -3,7 +3,9 @@
 Starlette's own ServerErrorMiddleware answers and then re-raises, which tells the HTTP
 server the request broke mid-way: uvicorn then drops the keep-alive connection without a
 `Connection: close`, so a client's next pooled request fails with a reset. This middleware
-sits inside it, answers the 500 itself and does not re-raise. Only when the response had
+sits inside it, answers the 500 itself and does not re-raise. Errors raised on purpose by
+the middlewares outside the routes (the rate limiter cannot read the database: 503) get the
+answer the routes' handlers would give. Only when the response had
 already begun is the exception passed on: that response is broken, and closing is right.
 """
 
@@ -12,7 +14,8 @@ from __future__ import annotations
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from exportd.api.errors import server_error_response
+from exportd.api.errors import exportd_error_response, server_error_response
+from exportd.errors import ExportdError
 
 
 class ServerErrors:
@@ -40,5 +43,8 @@ class ServerErrors:
         except Exception as error:
             if started:
                 raise
-            response = server_error_response(scope, error)
+            if isinstance(error, ExportdError):  # raised on purpose outside the routes
+                response = exportd_error_response(scope, error)
+            else:
+                response = server_error_response(scope, error)
             await response(scope, receive, send)
