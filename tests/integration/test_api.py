@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+import exportd
 from exportd.domain.resources import RESOURCES
 from exportd.runtime import Runtime
 from exportd.store import directory
@@ -278,12 +279,16 @@ class TestRenameWorkspace:
 
 def test_health_and_readiness(live_server: LiveServer, runtime: Runtime) -> None:
     assert httpx.get(f"{live_server.url}/healthz").json() == {"status": "ok"}
-    assert httpx.get(f"{live_server.url}/readyz").json() == {"status": "ready"}
+    assert httpx.get(f"{live_server.url}/readyz").json() == {
+        "status": "ready",
+        "version": exportd.__version__,
+    }
     with runtime.database.write() as connection:
         connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'old'")
     response = httpx.get(f"{live_server.url}/readyz")
     assert response.status_code == 503
     assert "exportd db upgrade" in response.json()["reason"]
+    assert response.json()["version"] == exportd.__version__
 
 
 def test_unexpected_failures_are_500_with_a_phrase(

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from exportd import __version__
 from exportd.api.responses import json_response
 from exportd.runtime import Runtime
 from exportd.store import migrate
@@ -19,11 +20,13 @@ async def healthz(_request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready when the database answers and its schema is the newest this code knows."""
+    """Ready when the database answers and its schema is the newest this code knows; the
+    version says which release answered (a rolling upgrade's progress)."""
     problem = await run_in_threadpool(_readiness_problem, request.app.state.runtime)
     if problem:
-        return json_response({"status": "unavailable", "reason": problem}, status=503)
-    return json_response({"status": "ready"})
+        body = {"status": "unavailable", "reason": problem, "version": __version__}
+        return json_response(body, status=503)
+    return json_response({"status": "ready", "version": __version__})
 
 
 def _readiness_problem(runtime: Runtime) -> str | None:

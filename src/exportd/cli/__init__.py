@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from exportd import __version__
 from exportd.cli import accounts, apps, data, db, seed, serve, users, worker
 from exportd.cli.common import Overrides
 from exportd.errors import ExportdError
@@ -31,6 +32,13 @@ app.add_typer(apps.app, name="app")
 app.add_typer(users.app, name="user")
 
 
+def _print_version(asked: bool) -> None:
+    """`exportd --version`: the version to pin, before any setting is read."""
+    if asked:
+        typer.echo(f"exportd {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
@@ -41,6 +49,15 @@ def _root(
         str | None,
         typer.Option(help="Database URL (env EXPORTD_DATABASE_URL).", show_default=False),
     ] = None,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print exportd's version and exit.",
+            is_eager=True,
+            callback=_print_version,
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = Overrides(home=home, database_url=database_url)
 
