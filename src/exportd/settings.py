@@ -21,6 +21,7 @@ from exportd.gids import MAX_NODE
 SECRET_KEY_FILE = "secret_key"
 SQLITE_FILE = "exportd.sqlite3"
 EXPORTS_DIR = "exports"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 class Settings(BaseSettings):
@@ -63,7 +64,14 @@ class Settings(BaseSettings):
     node_id: int | None = Field(
         default=None, ge=0, le=MAX_NODE, description="Gid node number; random when unset."
     )
-    log_level: str = "info"
+    log_level: str = Field(
+        default="info", description="Least severe log lines written: debug, info, warning, error."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`text`: readable lines; `json`: one JSON object per line (time, level, "
+        "logger, message and context), from exportd, uvicorn and alembic alike.",
+    )
     workers: int = Field(
         default=1, ge=0, description="Export workers inside `serve`; 0 serves the API alone."
     )
@@ -164,6 +172,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Most entries of `export_request_parameters` one resource export may list.",
     )
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, level: str) -> str:
+        if level.lower() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level.lower()
 
     @field_validator("rate_limit_storage")
     @classmethod

@@ -21,6 +21,7 @@ from exportd.api import (
     workspaces,
 )
 from exportd.api.rate_limits import RateLimits
+from exportd.api.request_ids import RequestIds
 from exportd.runtime import Runtime
 
 API_PREFIX = "/api/1.0"
@@ -48,6 +49,7 @@ def create_app(runtime: Runtime) -> Starlette:
         exception_handlers=errors.HANDLERS,
         # Pure ASGI middleware only, outermost first.
         middleware=[
+            Middleware(RequestIds),
             Middleware(bodies.RequestBodies),
             Middleware(failures.ServerErrors),
             Middleware(RateLimits),

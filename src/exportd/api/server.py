@@ -13,20 +13,18 @@ own HTTP protocol (httptools, which `uvicorn[standard]` always installs):
   complete by then are answered 408 and the connection is closed.
 
 The body's deadline and size are checked in the app (`api/bodies.py`), where the answer
-can be an error body.
+can be an error body. uvicorn's loggers are left to the process's logging set-up
+(`observability.logs`), which formats them like every other line and redacts the access log.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 from typing import Any
 
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from exportd.api.redaction import RedactedAccessLog
 from exportd.settings import Settings
 
 _TIMED_OUT = b"The request headers did not arrive in time.\n"
@@ -86,15 +84,6 @@ def timed_protocol(header_timeout: float) -> type[HttpToolsProtocol]:
     return TimedHttpToolsProtocol
 
 
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging, with download links and query-string secrets redacted from the
-    access log (`api/redaction.py`)."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["redact"] = {"()": RedactedAccessLog}
-    config["loggers"]["uvicorn.access"]["filters"] = ["redact"]
-    return config
-
-
 def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
     """The uvicorn configuration `serve` runs `app` with (tests override host and port)."""
     options: dict[str, Any] = {
@@ -105,6 +94,6 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
         "server_header": False,
         "http": timed_protocol(settings.header_timeout),
         "timeout_keep_alive": settings.idle_timeout,
-        "log_config": log_config(),
+        "log_config": None,  # observability.logs has set up every logger, uvicorn's too
     }
     return uvicorn.Config(app, **(options | overrides))

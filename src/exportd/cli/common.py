@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -13,6 +14,7 @@ import typer
 from pydantic import ValidationError
 
 from exportd.errors import ExportdError, clip
+from exportd.observability import logs
 from exportd.runtime import Runtime
 from exportd.settings import Settings
 
@@ -25,14 +27,19 @@ class Overrides:
     database_url: str | None = None
 
 
-def load_settings(ctx: typer.Context, **more: Any) -> Settings:
+def load_settings(ctx: typer.Context, *, service: bool = False, **more: Any) -> Settings:
+    """The settings, and logging set up by them: a service (`serve`, `worker`) logs at
+    EXPORTD_LOG_LEVEL, a one-shot command only its warnings and errors."""
     overrides: Overrides = ctx.find_root().obj or Overrides()
     try:
-        return Settings.load(**asdict(overrides), **more)
+        settings = Settings.load(**asdict(overrides), **more)
     except ValidationError as error:
         fail(describe_settings_error(error))
     except (ExportdError, ValueError) as error:
         fail(str(error))
+    floor = logging.NOTSET if service else logging.WARNING
+    logs.configure(settings.log_format, settings.log_level, floor=floor)
+    return settings
 
 
 def describe_settings_error(error: ValidationError) -> str:

@@ -43,11 +43,7 @@ def serve(
 ) -> None:
     """Serve the API and run export workers. Migrations are applied first; SIGTERM or Ctrl-C
     stop it cleanly (running exports finish or are handed back to be retried)."""
-    settings = load_settings(ctx, host=host, port=port, workers=workers)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    settings = load_settings(ctx, service=True, host=host, port=port, workers=workers)
     runtime = Runtime.open(settings)
     try:
         runtime.migrate()

@@ -31,13 +31,7 @@ def worker(
 ) -> None:
     """Run export jobs until SIGTERM or Ctrl-C; running exports then get EXPORTD_STOP_TIMEOUT
     seconds to finish, and are handed back to another worker if they do not."""
-    settings = load_settings(ctx, worker_concurrency=concurrency)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    if settings.log_level.lower() != "debug":  # it logs every task, sweeps included
-        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    settings = load_settings(ctx, service=True, worker_concurrency=concurrency)
     runtime = Runtime.open(settings)
     try:
         runtime.migrate()

@@ -7,6 +7,7 @@ so leases, progress, retries and hand-backs follow one set of rules wherever job
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -26,6 +27,7 @@ from exportd.domain.jobs import (
     retry_delay,
 )
 from exportd.jobs.context import Handler, JobContext, JobOutcome
+from exportd.observability import logs
 from exportd.runtime import Runtime
 from exportd.store import jobs as store
 
@@ -80,6 +82,7 @@ class Attempt:
         self._lost = False  # the lease was lost: another worker owns the job now
         self._handed_back = False  # released to `pending` by hand_back()
         self._settled = False  # its outcome is being recorded: too late to hand it back
+        self._started: float | None = None  # time.monotonic() when the handler started
 
     @property
     def retry_delay(self) -> timedelta:
@@ -98,29 +101,40 @@ class Attempt:
         propagate: the lease then expires and another attempt follows, as after a crash.
         """
         job = self.job
-        heartbeat = threading.Thread(
-            target=self._heartbeat, name=f"exportd-heartbeat-{job.gid}", daemon=True
-        )
-        heartbeat.start()
-        log.info(
-            "export %s (%s) started by %s, attempt %d of %d",
-            job.gid,
-            job.kind,
-            self.worker_id,
-            job.attempts,
-            job.max_attempts,
-        )
-        context = JobContext(job, self.runtime, self.report_progress, self.cancelled)
-        outcome: JobOutcome | None = None
-        error: Exception | None = None
-        try:
-            outcome = self.handler(context)
-        except Exception as raised:
-            error = raised
-        finally:
-            self._ended.set()
-            heartbeat.join()
-        return self._record(outcome, error)
+        with logs.bound(export_gid=str(job.gid), export_kind=job.kind, attempt=job.attempts):
+            heartbeat = threading.Thread(
+                target=contextvars.copy_context().run,  # its lines name the export too
+                args=(self._heartbeat,),
+                name=f"exportd-heartbeat-{job.gid}",
+                daemon=True,
+            )
+            heartbeat.start()
+            log.info(
+                "export %s (%s) started by %s, attempt %d of %d",
+                job.gid,
+                job.kind,
+                self.worker_id,
+                job.attempts,
+                job.max_attempts,
+                extra={"worker": self.worker_id, "max_attempts": job.max_attempts},
+            )
+            self._started = time.monotonic()
+            context = JobContext(job, self.runtime, self.report_progress, self.cancelled)
+            outcome: JobOutcome | None = None
+            error: Exception | None = None
+            try:
+                outcome = self.handler(context)
+            except Exception as raised:
+                error = raised
+            finally:
+                self._ended.set()
+                heartbeat.join()
+            return self._record(outcome, error)
+
+    @property
+    def duration(self) -> float:
+        """Seconds since the handler started (0 before it did)."""
+        return time.monotonic() - self._started if self._started is not None else 0.0
 
     def hand_back(self) -> bool:
         """Release the job to `pending` without counting the attempt, unless its outcome
@@ -137,9 +151,24 @@ class Attempt:
         except Exception:
             log.exception("export %s: handing it back failed; its lease will expire", gid)
             return False
-        if released:
-            log.info("export %s handed back to pending (worker stopping)", gid)
+        if released:  # maybe from another thread: the export's fields are given here
+            log.info(
+                "export %s handed back to pending (worker stopping)",
+                gid,
+                extra=self._fields(),
+            )
         return released
+
+    def _fields(self, **more: object) -> dict[str, object]:
+        """The context of a lifecycle line: which export, which attempt, how long so far."""
+        job = self.job
+        return {
+            "export_gid": str(job.gid),
+            "export_kind": job.kind,
+            "attempt": job.attempts,
+            "duration_seconds": round(self.duration, 3),
+            **more,
+        }
 
     def _record(self, outcome: JobOutcome | None, error: Exception | None) -> Ending:
         """Write the attempt's outcome, unless the job is no longer this worker's."""
@@ -147,10 +176,18 @@ class Attempt:
         with self._lock:
             self._settled = not (self._handed_back or self._lost)
         if self._handed_back:
-            log.info("export %s: the handler of its handed-back attempt has ended", job.gid)
+            log.info(
+                "export %s: the handler of its handed-back attempt has ended",
+                job.gid,
+                extra=self._fields(),
+            )
             return Ending.HANDED_BACK
         if self._lost:
-            log.warning("export %s: attempt ended after its lease was lost; dropped", job.gid)
+            log.warning(
+                "export %s: attempt ended after its lease was lost; dropped",
+                job.gid,
+                extra=self._fields(),
+            )
             return Ending.LOST
         now = self.runtime.clock()
         if error is None:
@@ -168,9 +205,22 @@ class Attempt:
                 )
             )
             if finished:
-                log.info("export %s finished: %d lines", job.gid, outcome.line_count)
+                log.info(
+                    "export %s finished: %d lines, %d bytes in %.1f s",
+                    job.gid,
+                    outcome.line_count,
+                    outcome.file_size,
+                    self.duration,
+                    extra=self._fields(
+                        state="finished", lines=outcome.line_count, bytes=outcome.file_size
+                    ),
+                )
                 return Ending.FINISHED
-            log.warning("export %s: lease lost before finishing; result dropped", job.gid)
+            log.warning(
+                "export %s: lease lost before finishing; result dropped",
+                job.gid,
+                extra=self._fields(),
+            )
             return Ending.LOST
         decision = decide(classify(error), job.attempts, job.max_attempts)
         reason = error_reason(error, job.attempts, job.max_attempts)
@@ -179,10 +229,26 @@ class Attempt:
         if not self._recorded(
             lambda: store.fail(database, job.gid, self.worker_id, reason, retry, retry_at)
         ):
-            log.warning("export %s failed after its lease was lost: %s", job.gid, reason)
+            log.warning(
+                "export %s failed after its lease was lost: %s",
+                job.gid,
+                reason,
+                extra=self._fields(),
+            )
             return Ending.LOST
         outcome_text = f"will be retried in {self.retry_delay}" if retry else "gave up"
-        log.error("export %s failed, %s: %s", job.gid, outcome_text, reason, exc_info=error)
+        log.error(
+            "export %s failed, %s: %s",
+            job.gid,
+            outcome_text,
+            reason,
+            exc_info=error,
+            extra=self._fields(
+                state="pending" if retry else "error",
+                lines=self.progress,
+                retry_in_seconds=self.retry_delay.total_seconds() if retry else None,
+            ),
+        )
         return Ending.RETRY if retry else Ending.GAVE_UP
 
     def _recorded(self, write: Callable[[], bool]) -> bool:

@@ -38,6 +38,7 @@ from exportd.exports.resource import resource_export_chunks
 from exportd.exports.shards import Shard, plan
 from exportd.jobs.context import JobCancelled, JobContext, JobOutcome
 from exportd.jobs.streaming import publish_chunks
+from exportd.observability import logs
 from exportd.settings import Settings
 from exportd.storage import Storage, open_storage
 from exportd.store.database import Database
@@ -226,6 +227,7 @@ def _run_shard(
     settings: Settings, workspace_gid: int, parameters: Any, pipe: Pipe, stop: Event
 ) -> None:
     """A shard process: wait for the order, open the snapshot, say so, export, report."""
+    logs.configure(settings.log_format, settings.log_level)  # spawned: nothing is inherited
     database = Database(settings.database_url)
     parent = os.getppid()
     try:
