@@ -72,6 +72,18 @@ class Settings(BaseSettings):
         description="`text`: readable lines; `json`: one JSON object per line (time, level, "
         "logger, message and context), from exportd, uvicorn and alembic alike.",
     )
+    metrics_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="When set, GET /metrics needs `Authorization: Bearer <this token>`; "
+        "empty: open to whoever reaches the port.",
+    )
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port `exportd worker` serves /metrics and /healthz on (at EXPORTD_HOST); "
+        "0: none. `serve` answers /metrics on its own port.",
+    )
     workers: int = Field(
         default=1, ge=0, description="Export workers inside `serve`; 0 serves the API alone."
     )

@@ -16,6 +16,7 @@ from exportd.api import (
     oauth_authorize,
     oauth_token,
     organization_exports,
+    request_metrics,
     resource_exports,
     users,
     workspaces,
@@ -32,6 +33,7 @@ def create_app(runtime: Runtime) -> Starlette:
     app = Starlette(
         routes=[
             *health.routes,
+            *request_metrics.routes,
             *downloads.routes,
             *oauth_authorize.routes,
             *oauth_token.routes,
@@ -50,6 +52,7 @@ def create_app(runtime: Runtime) -> Starlette:
         # Pure ASGI middleware only, outermost first.
         middleware=[
             Middleware(RequestIds),
+            Middleware(request_metrics.RequestMetrics),
             Middleware(bodies.RequestBodies),
             Middleware(failures.ServerErrors),
             Middleware(RateLimits),

@@ -31,6 +31,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from exportd.api.responses import error_body, json_response
+from exportd.observability import metrics
 from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.store import tokens
@@ -38,7 +39,7 @@ from exportd.store import tokens
 log = logging.getLogger("exportd.api")
 
 API_PREFIX = "/api/1.0/"
-UNLIMITED_PATHS = ("/healthz", "/readyz")  # probes must answer whatever the traffic
+UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics")  # probes and scrapes always answer
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 PLAN_CACHE_SIZE = 10_000  # tokens whose quota is remembered; forgotten all at once when full
 STORAGE_ERROR_LOG_EVERY = 60.0  # seconds between warnings while the storage is unreachable
@@ -50,8 +51,10 @@ class Refusal:
 
     message: str
     retry_after: int  # whole seconds, at least 1
+    limit: str  # which, for the metrics: one of `metrics.RATE_LIMITS`
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        metrics.RATE_LIMITED.labels(self.limit).inc()
         response = json_response(
             error_body(self.message), status=429, headers={"Retry-After": str(self.retry_after)}
         )
@@ -81,7 +84,7 @@ class Limiter:
     def settings(self) -> Settings:
         return self.runtime.settings
 
-    async def quota(self, key: str, amount: int, who: str) -> Refusal | None:
+    async def quota(self, key: str, amount: int, who: str, limit: str) -> Refusal | None:
         """Count one request against `amount` per window for `key`; a Refusal when spent."""
         if amount == 0:
             return None
@@ -100,6 +103,7 @@ class Limiter:
             f"Rate limit exceeded: {who} may make {amount:,} requests per {per}. "
             f"Retry after {retry_after} seconds.",
             retry_after,
+            limit,
         )
 
     async def on_paid_plan(self, token_hash: str) -> bool | None:
@@ -133,6 +137,7 @@ class Limiter:
                 f"Concurrent request limit exceeded: a token may have {limit} {kind} requests "
                 "in progress at once. Wait for one to finish and retry.",
                 1,
+                f"concurrent_{kind}s",
             )
             return
         self.in_flight[key] = self.in_flight.get(key, 0) + 1
@@ -179,7 +184,7 @@ class RateLimits:
         if token_hash is None or paid is None:
             client = scope.get("client")
             ip = client[0] if client else "unknown"
-            refusal = await limiter.quota(f"ip:{ip}", settings.rate_limit_ip, "a client IP")
+            refusal = await limiter.quota(f"ip:{ip}", settings.rate_limit_ip, "a client IP", "ip")
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
@@ -187,7 +192,8 @@ class RateLimits:
             return
         quota = settings.rate_limit if paid else settings.rate_limit_free
         who = "a token" if paid else "a token of a free plan"
-        refusal = await limiter.quota(f"token:{token_hash}", quota, who)
+        limit = "token" if paid else "free_token"
+        refusal = await limiter.quota(f"token:{token_hash}", quota, who, limit)
         if refusal is not None:
             await refusal(scope, receive, send)
             return

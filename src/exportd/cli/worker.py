@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated
 
 import typer
 
-from exportd.cli.common import load_settings
+from exportd.cli.common import fail, load_settings
 from exportd.jobs import WorkerPool
 from exportd.jobs.handlers import HANDLERS
+from exportd.observability import metrics
 from exportd.runtime import Runtime
 
 
@@ -35,14 +38,35 @@ def worker(
     runtime = Runtime.open(settings)
     try:
         runtime.migrate()
-        if settings.queue == "procrastinate":
-            from exportd.jobs.queue import worker as queue_worker
+        with _metrics(runtime):
+            if settings.queue == "procrastinate":
+                from exportd.jobs.queue import worker as queue_worker
 
-            queue_worker.run(runtime, HANDLERS)
-        else:
-            _poll(runtime)
+                queue_worker.run(runtime, HANDLERS)
+            else:
+                _poll(runtime)
     finally:
         runtime.close()
+
+
+@contextmanager
+def _metrics(runtime: Runtime) -> Iterator[None]:
+    """The metrics server on EXPORTD_METRICS_PORT, if one is set, while the block runs."""
+    settings = runtime.settings
+    if not settings.metrics_port:
+        yield
+        return
+    token = settings.metrics_token.get_secret_value()
+    try:
+        server = metrics.MetricsServer(
+            settings.host, settings.metrics_port, runtime.database, token
+        )
+    except OSError as error:
+        fail(f"metrics on {settings.host}:{settings.metrics_port}: {error.strerror or error}")
+    try:
+        yield
+    finally:
+        server.stop()
 
 
 def _poll(runtime: Runtime) -> None:

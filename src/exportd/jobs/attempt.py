@@ -27,7 +27,7 @@ from exportd.domain.jobs import (
     retry_delay,
 )
 from exportd.jobs.context import Handler, JobContext, JobOutcome
-from exportd.observability import logs
+from exportd.observability import logs, metrics
 from exportd.runtime import Runtime
 from exportd.store import jobs as store
 
@@ -129,7 +129,17 @@ class Attempt:
             finally:
                 self._ended.set()
                 heartbeat.join()
-            return self._record(outcome, error)
+            ending = self._record(outcome, error)
+            finished = outcome if ending is Ending.FINISHED else None
+            metrics.attempt_ended(
+                job.kind,
+                ending.value,
+                self.duration,
+                file_bytes=finished.file_size if finished else None,
+                objects=finished.line_count if finished else None,
+                error=error,
+            )
+            return ending
 
     @property
     def duration(self) -> float:

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from exportd.observability import metrics
 from exportd.storage.base import Storage, StorageError
 from exportd.store import export_files
 from exportd.store.database import Database
@@ -57,6 +58,7 @@ def sweep(
                 storage.delete(key)
             except (StorageError, OSError) as error:
                 log.warning("cannot delete the file of export %s (%s): %s", export_gid, key, error)
+                metrics.STORAGE_ERRORS.labels("delete").inc()
                 failed.append(export_gid)
             else:
                 deleted.append(export_gid)

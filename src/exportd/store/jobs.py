@@ -18,10 +18,22 @@ that lost a race changes nothing and says so.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, case, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 
 from exportd.domain.jobs import (
     ExportJob,
@@ -35,6 +47,7 @@ from exportd.domain.jobs import (
 from exportd.errors import TooManyRequests
 from exportd.store.database import Database
 from exportd.store.schema import exports, users
+from exportd.store.types import UTCDateTime
 
 DEFAULT_MAX_ATTEMPTS = 3
 
@@ -362,3 +375,34 @@ def _held_update(database: Database, gid: int, worker_id: str, values: dict[str,
             .values(**values)
         )
         return result.rowcount == 1
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The unfinished exports of one kind and state, and when the oldest of them began."""
+
+    kind: str
+    state: str
+    count: int
+    oldest: datetime | None  # pending: created; started: its current attempt started
+
+
+def backlog(database: Database) -> list[Backlog]:
+    """Pending and started exports by kind (for the metrics scraped from every process)."""
+    since = case(
+        (exports.c.state == State.STARTED.value, exports.c.started_at),
+        else_=exports.c.created_at,
+    )
+    query = (
+        select(
+            exports.c.kind,
+            exports.c.state,
+            func.count(),
+            type_coerce(func.min(since), UTCDateTime),
+        )
+        .where(exports.c.state.in_([State.PENDING.value, State.STARTED.value]))
+        .group_by(exports.c.kind, exports.c.state)
+    )
+    with database.read() as connection:
+        rows = connection.execute(query).all()
+    return [Backlog(kind, state, count, oldest) for kind, state, count, oldest in rows]
