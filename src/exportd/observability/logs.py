@@ -117,7 +117,20 @@ class Text(logging.Formatter):
 
 
 class _Handler(logging.StreamHandler[Any]):
-    """The one handler exportd installs on the root logger (told apart when replaced)."""
+    """The one handler exportd installs on the root logger (told apart when replaced). It
+    writes to whatever `sys.stderr` is when a line is logged, so a command run in-process
+    (tests, embedding) whose stderr was swapped and closed leaves no dead stream behind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _stream: Any) -> None:
+        pass
 
 
 def configure(log_format: LogFormat, level: str, *, floor: int = logging.NOTSET) -> None:
@@ -127,7 +140,7 @@ def configure(log_format: LogFormat, level: str, *, floor: int = logging.NOTSET)
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(handler)
-    handler = _Handler(sys.stderr)
+    handler = _Handler()
     handler.setFormatter(JsonLines() if log_format == "json" else Text())
     root.addHandler(handler)
     root.setLevel(numeric)
