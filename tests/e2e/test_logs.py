@@ -23,7 +23,7 @@ QUERY_SECRET = "query-secret-0123456789"
 
 
 def seeded_home(home: Path) -> SeedResult:
-    """A home whose SQLite store holds a small organization, seeded before serve starts."""
+    """A small organization in the home's SQLite store (migrated first: a no-op after serve)."""
     database = Database(Settings.load(home=home).database_url)
     try:
         migrate.upgrade(database)
@@ -52,12 +52,12 @@ def finished_export(server: Server, seeded: SeedResult, headers: dict[str, str])
 
 def test_every_line_is_json_with_request_ids_and_export_lifecycle(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    seeded = seeded_home(home)
-    token = seeded.service_account_token
-    auth = {"Authorization": f"Bearer {token}"}
-    server = Server(home, env={"EXPORTD_LOG_FORMAT": "json"})
+    server = Server(home, env={"EXPORTD_LOG_FORMAT": "json"})  # it migrates the new store
     try:
         server.wait_until_ready()
+        seeded = seeded_home(home)
+        token = seeded.service_account_token
+        auth = {"Authorization": f"Bearer {token}"}
         tagged = httpx.get(
             f"{server.url}/api/1.0/users/me", headers={**auth, "X-Request-Id": "client-id.42"}
         )
@@ -85,6 +85,7 @@ def test_every_line_is_json_with_request_ids_and_export_lifecycle(tmp_path: Path
         assert line["time"].endswith("Z")
     loggers = {line["logger"] for line in lines}
     assert {"uvicorn.error", "uvicorn.access", "alembic.runtime.migration"} <= loggers
+    assert not [line for line in lines if line["message"].startswith("Context impl")]
 
     access = [line for line in lines if line["logger"] == "uvicorn.access"]
     me = [line for line in access if line["path"] == "/api/1.0/users/me"]

@@ -133,6 +133,14 @@ class _Handler(logging.StreamHandler[Any]):
         pass
 
 
+class _AlembicPreamble(logging.Filter):
+    """Drops the two lines alembic logs whenever it looks at the schema ("Context impl …",
+    "Will assume … DDL"): every readiness probe would log them, and they say nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Context impl ", "Will assume "))
+
+
 def configure(log_format: LogFormat, level: str, *, floor: int = logging.NOTSET) -> None:
     """Route every logger to one handler on stderr in `log_format`, at `level` (but never
     below `floor`: one-shot commands log warnings only). Safe to call again."""
@@ -152,6 +160,9 @@ def configure(log_format: LogFormat, level: str, *, floor: int = logging.NOTSET)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactedAccessLog) for f in access.filters):
         access.addFilter(RedactedAccessLog())
+    alembic = logging.getLogger("alembic.runtime.migration")
+    if not any(isinstance(f, _AlembicPreamble) for f in alembic.filters):
+        alembic.addFilter(_AlembicPreamble())
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(
             logging.DEBUG if numeric <= logging.DEBUG else logging.WARNING
