@@ -1,0 +1,59 @@
+"""Loaders of the objects graph exports write: allocations and time tracking entries.
+
+A graph export's file names neither's organization (the reference spec's shapes have no
+`workspace`), so both are imported into the file's organization, or the one given to
+`exportd import --organization`. Time tracking categories are not held: `categories` is
+ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from exportd.datagen.fields import Fields
+from exportd.datagen.loaders import Sink
+from exportd.domain import vocabulary as v
+from exportd.store import schema as s
+
+
+def load_allocation(f: Fields, sink: Sink) -> None:
+    effort = f.mapping("effort")
+    effort_fields = f.nested(effort, "effort") if effort is not None else None
+    sink.add(
+        s.allocations, f.line, gid=sink.defined(f, "allocation"),
+        workspace_gid=sink.organization(f),
+        project_gid=f.ref("parent", ["project"], required=True),
+        assignee_gid=f.ref("assignee", ["user"]), created_by_gid=f.ref("created_by", ["user"]),
+        resource_subtype=f.enum("resource_subtype", v.ALLOCATION_SUBTYPES, "project_allocation"),
+        start_date=_required_day(f, "start_date"), end_date=_required_day(f, "end_date"),
+        effort_type=effort_fields.enum("type", v.EFFORT_TYPES) if effort_fields else None,
+        effort_value=effort_fields.number("value") if effort_fields else None,
+        created_at=sink.now, modified_at=sink.now, deleted_at=None,
+    )  # fmt: skip
+    sink.counted("allocation")
+
+
+def load_time_tracking_entry(f: Fields, sink: Sink) -> None:
+    minutes = f.integer("duration_minutes")
+    if minutes is None or minutes <= 0:
+        f.fail("duration_minutes", "expected a number of minutes above 0")
+    created = f.moment("created_at", sink.now)
+    sink.add(
+        s.time_tracking_entries, f.line, gid=sink.defined(f, "time_tracking_entry"),
+        workspace_gid=sink.organization(f), task_gid=f.ref("task", ["task"], required=True),
+        attributable_to_gid=f.ref("attributable_to", ["project"]),
+        created_by_gid=f.ref("created_by", ["user"]), duration_minutes=minutes,
+        entered_on=_required_day(f, "entered_on"),
+        approval_status=f.enum("approval_status", v.TIME_APPROVAL_STATUSES, "DRAFT"),
+        billable_status=f.enum("billable_status", v.BILLABLE_STATUSES, "notApplicable"),
+        description=f.text("description", ""), created_at=created, modified_at=created,
+        deleted_at=None,
+    )  # fmt: skip
+    sink.counted("time_tracking_entry")
+
+
+def _required_day(f: Fields, name: str) -> date:
+    day = f.day(name)
+    if day is None:
+        f.fail(name, "Missing input")
+    return day
