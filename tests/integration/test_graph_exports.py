@@ -11,6 +11,7 @@ import gzip
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asana
@@ -20,6 +21,7 @@ import pytest
 from asana.rest import ApiException
 from sqlalchemy import Table, delete, func, insert, select, update
 
+from exportd.datagen.importer import import_jsonl
 from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedResult, SeedSpec
 from exportd.jobs import WorkerPool
@@ -512,3 +514,52 @@ def test_jobs_are_read_only_by_their_creator(
     with pytest.raises(ApiException) as raised:
         asana.JobsApi(live_server.sdk(seeded.service_account_token)).get_job(job["gid"], {})
     assert raised.value.status == 404
+
+
+def test_allocations_and_time_entries_import_back(
+    live_server: LiveServer,
+    runtime: Runtime,
+    seeded: SeedResult,
+    workers: WorkerPool,
+    tmp_path: Path,
+) -> None:
+    """The graph file's allocations and time tracking entries, imported into a store that
+    lost them, are the rows they were exported from; its links are checked and skipped."""
+    portfolio = a_portfolio_of_portfolios(runtime, seeded)
+    lines = export(live_server.sdk(seeded.member_token), portfolio)
+    kept = {"allocation", "time_tracking_entry", "portfolio_to_portfolio", "project_to_portfolio"}
+    chosen = [line for line in lines if line["resource_type"] in kept]
+    assert {line["resource_type"] for line in chosen} == kept
+    path = tmp_path / "graph.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in chosen))
+    tables = (s.allocations, s.time_tracking_entries)
+    columns = {
+        s.allocations: ("gid", "project_gid", "assignee_gid", "created_by_gid", "start_date",
+                        "end_date", "effort_type", "effort_value"),
+        s.time_tracking_entries: ("gid", "task_gid", "attributable_to_gid", "created_by_gid",
+                                  "duration_minutes", "entered_on", "approval_status",
+                                  "billable_status", "description", "created_at"),
+    }  # fmt: skip
+    exported = {line["gid"] for line in chosen}
+
+    def rows() -> dict[str, set[tuple[Any, ...]]]:
+        with runtime.database.read() as connection:
+            return {
+                table.name: {
+                    tuple(row)
+                    for row in connection.execute(select(*(table.c[c] for c in columns[table])))
+                    if str(row.gid) in exported
+                }
+                for table in tables
+            }
+
+    before = rows()
+    with runtime.database.write() as connection:
+        for table in tables:
+            connection.execute(delete(table).where(table.c.gid.in_([int(g) for g in exported])))
+    counts = import_jsonl(
+        runtime.database, path, now=runtime.clock(), organization_gid=seeded.organization_gid
+    )
+    assert counts["allocation"] == len(before["allocations"])
+    assert counts["time_tracking_entry"] == len(before["time_tracking_entries"])
+    assert rows() == before

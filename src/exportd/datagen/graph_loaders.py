@@ -3,7 +3,8 @@
 A graph export's file names neither's organization (the reference spec's shapes have no
 `workspace`), so both are imported into the file's organization, or the one given to
 `exportd import --organization`. Time tracking categories are not held: `categories` is
-ignored.
+ignored. The `portfolio_to_portfolio` and `project_to_portfolio` lines are derived (a
+portfolio's `items` are its links): their references are checked, nothing more is stored.
 """
 
 from __future__ import annotations
@@ -57,3 +58,11 @@ def _required_day(f: Fields, name: str) -> date:
     if day is None:
         f.fail(name, "Missing input")
     return day
+
+
+def load_portfolio_link(f: Fields, sink: Sink) -> None:
+    f.gid()
+    f.ref("portfolio", ["portfolio"], required=True)
+    kind = "portfolio" if f.text("resource_type") == "portfolio_to_portfolio" else "project"
+    f.ref("item", [kind], required=True)
+    sink.counted(f.text("resource_type"))

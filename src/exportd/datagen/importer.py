@@ -61,6 +61,8 @@ LOADERS: dict[str, loaders.Loader] = {
     "message": task_loaders.load_message,
     "allocation": graph_loaders.load_allocation,
     "time_tracking_entry": graph_loaders.load_time_tracking_entry,
+    "portfolio_to_portfolio": graph_loaders.load_portfolio_link,
+    "project_to_portfolio": graph_loaders.load_portfolio_link,
 }
 
 STORED_IN: dict[str, Table] = {
