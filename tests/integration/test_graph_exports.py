@@ -8,6 +8,7 @@ parent and everything beneath it that the requester can see, each once, nothing 
 from __future__ import annotations
 
 import gzip
+import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from exportd.datagen.importer import import_jsonl
 from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedResult, SeedSpec
 from exportd.jobs import WorkerPool
+from exportd.jobs.handlers import HANDLERS
 from exportd.runtime import Runtime
 from exportd.store import schema as s
 from tests.conftest import LiveServer
@@ -563,3 +565,113 @@ def test_allocations_and_time_entries_import_back(
     assert counts["allocation"] == len(before["allocations"])
     assert counts["time_tracking_entry"] == len(before["time_tracking_entries"])
     assert rows() == before
+
+
+def test_one_export_per_parent_even_under_concurrency(
+    live_server: LiveServer, runtime: Runtime, seeded: SeedResult
+) -> None:
+    team, _ = hide_a_project(runtime, seeded)
+    headers = {"Authorization": f"Bearer {seeded.member_token}"}
+    answers: list[httpx.Response] = []
+
+    def post() -> None:
+        answers.append(
+            httpx.post(
+                f"{live_server.api}/exports/graph",
+                json={"data": {"parent": str(team)}},
+                headers=headers,
+                timeout=30,
+            )
+        )
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [answer.status_code for answer in answers] == [201] * 6
+    assert len({answer.json()["data"]["gid"] for answer in answers}) == 1
+    with runtime.database.read() as connection:
+        assert len(connection.execute(select(s.exports.c.gid)).all()) == 1
+
+
+def test_parents_the_user_cannot_see_are_404(
+    live_server: LiveServer, runtime: Runtime, seeded: SeedResult
+) -> None:
+    member, organization = seeded.member_gid, seeded.organization_gid
+    _team, hidden = hide_a_project(runtime, seeded)
+    with runtime.database.write() as connection:
+
+        def first(table: Table) -> int:
+            gid = connection.execute(
+                select(table.c.gid)
+                .where(table.c.workspace_gid == organization, table.c.deleted_at.is_(None))
+                .order_by(table.c.gid)
+            ).scalar()
+            assert gid is not None
+            return int(gid)
+
+        goal, portfolio = first(s.goals), first(s.portfolios)
+        connection.execute(
+            update(s.goals).where(s.goals.c.gid == goal)
+            .values(privacy_setting="members_only", owner_gid=None)
+        )  # fmt: skip
+        connection.execute(delete(s.goal_followers).where(s.goal_followers.c.goal_gid == goal))
+        connection.execute(
+            update(s.portfolios).where(s.portfolios.c.gid == portfolio)
+            .values(privacy_setting="members_only", owner_gid=None)
+        )  # fmt: skip
+        pm = s.portfolio_memberships
+        connection.execute(
+            delete(pm).where(pm.c.portfolio_gid == portfolio, pm.c.user_gid == member)
+        )
+        secret = connection.execute(
+            select(s.teams.c.gid).where(
+                s.teams.c.workspace_gid == organization, s.teams.c.deleted_at.is_(None),
+                ~s.teams.c.gid.in_(
+                    select(s.team_memberships.c.team_gid).where(
+                        s.team_memberships.c.user_gid == member,
+                        s.team_memberships.c.deleted_at.is_(None),
+                    )
+                ),
+            )
+        ).scalar()  # fmt: skip
+        assert secret is not None, "the seed should have a team the member is not in"
+        connection.execute(
+            update(s.teams).where(s.teams.c.gid == secret).values(visibility="secret")
+        )
+        deleted = connection.execute(
+            select(s.projects.c.gid).where(s.projects.c.deleted_at.is_not(None))
+        ).scalar()
+    sdk = live_server.sdk(seeded.member_token)
+    for parent in (hidden, goal, portfolio, secret, deleted):
+        error = refused(sdk, str(parent))
+        assert error.status == 404, parent
+    # Who can see it may export it: the goal's new follower.
+    with runtime.database.write() as connection:
+        connection.execute(insert(s.goal_followers).values(goal_gid=goal, user_gid=member))
+    assert create(sdk, goal)["status"] == "not_started"
+
+
+def test_a_parent_deleted_before_its_export_runs_fails_it_at_once(
+    live_server: LiveServer, runtime: Runtime, seeded: SeedResult, workers: WorkerPool
+) -> None:
+    workers.stop(timeout=10)
+    team, _ = hide_a_project(runtime, seeded)
+    sdk = live_server.sdk(seeded.member_token)
+    job = create(sdk, team)
+    with runtime.database.write() as connection:
+        connection.execute(
+            update(s.teams).where(s.teams.c.gid == team).values(deleted_at=runtime.clock())
+        )
+    pool = WorkerPool(runtime, HANDLERS, workers=1, poll_interval=0.05)
+    pool.start()
+    try:
+        done = wait(sdk, job["gid"])
+    finally:
+        pool.stop(timeout=10)
+    assert done["status"] == "failed"
+    with runtime.database.read() as connection:
+        row = connection.execute(select(s.exports)).one()
+    assert row.attempts == 1
+    assert "no longer exists" in row.error_reason
