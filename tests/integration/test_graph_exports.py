@@ -516,6 +516,19 @@ def test_jobs_are_read_only_by_their_creator(
     with pytest.raises(ApiException) as raised:
         asana.JobsApi(live_server.sdk(seeded.service_account_token)).get_job(job["gid"], {})
     assert raised.value.status == 404
+    shown = httpx.get(
+        f"{live_server.api}/jobs/{job['gid']}",
+        params={"opt_fields": "resource_subtype,new_graph_export.created_at"},
+        headers={"Authorization": f"Bearer {seeded.member_token}"},
+    ).json()["data"]
+    assert shown == {
+        "gid": job["gid"],
+        "resource_subtype": "graph_export_request",
+        "new_graph_export": {
+            "gid": job["new_graph_export"]["gid"],
+            "created_at": job["new_graph_export"]["created_at"],
+        },
+    }
 
 
 def test_allocations_and_time_entries_import_back(
