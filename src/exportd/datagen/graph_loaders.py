@@ -1,4 +1,4 @@
-"""Loaders of the objects graph exports write: allocations and time tracking entries.
+"""Loaders of allocations, time tracking entries and goal relationships.
 
 A graph export's file names neither's organization (the reference spec's shapes have no
 `workspace`), so both are imported into the file's organization, or the one given to
@@ -66,3 +66,21 @@ def load_portfolio_link(f: Fields, sink: Sink) -> None:
     kind = "portfolio" if f.text("resource_type") == "portfolio_to_portfolio" else "project"
     f.ref("item", [kind], required=True)
     sink.counted(f.text("resource_type"))
+
+
+def load_goal_relationship(f: Fields, sink: Sink) -> None:
+    value = f.mapping("supporting_resource")
+    if value is None:
+        f.fail("supporting_resource", "Missing input")
+    gid, kind = f.target(value, "supporting_resource", list(v.GOAL_SUPPORTING_TYPES))
+    sink.add(
+        s.goal_relationships, f.line, gid=sink.defined(f, "goal_relationship"),
+        supported_goal_gid=f.ref("supported_goal", ["goal"], required=True),
+        resource_subtype=f.enum("resource_subtype", v.GOAL_RELATIONSHIP_SUBTYPES),
+        supporting_goal_gid=gid if kind == "goal" else None,
+        supporting_project_gid=gid if kind == "project" else None,
+        supporting_portfolio_gid=gid if kind == "portfolio" else None,
+        contribution_weight=f.number("contribution_weight") or 0.0,
+        created_at=sink.now, modified_at=sink.now, deleted_at=None,
+    )  # fmt: skip
+    sink.counted("goal_relationship")

@@ -59,6 +59,7 @@ LOADERS: dict[str, loaders.Loader] = {
     "attachment": task_loaders.load_attachment,
     "status_update": task_loaders.load_status_update,
     "message": task_loaders.load_message,
+    "goal_relationship": graph_loaders.load_goal_relationship,
     "allocation": graph_loaders.load_allocation,
     "time_tracking_entry": graph_loaders.load_time_tracking_entry,
     "portfolio_to_portfolio": graph_loaders.load_portfolio_link,
@@ -80,6 +81,7 @@ STORED_IN: dict[str, Table] = {
     "message": schema.messages,
     "story": schema.stories,
     "attachment": schema.attachments,
+    "goal_relationship": schema.goal_relationships,
     "allocation": schema.allocations,
     "time_tracking_entry": schema.time_tracking_entries,
 }

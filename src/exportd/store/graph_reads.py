@@ -344,11 +344,22 @@ def _user(alias: str) -> Any:
     return users.alias(alias)
 
 
+def allocations_of(project_gids: Collection[int]) -> Condition:
+    """The allocations of these projects (a graph export's)."""
+    return _among(allocations.c.project_gid, project_gids)
+
+
+def allocations_in(organization_gid: int) -> Condition:
+    """Every allocation of the organization (its export's)."""
+    return allocations.c.workspace_gid == organization_gid
+
+
 def allocation_pages(
-    connection: Connection, project_gids: Sequence[int], batch_size: int
+    connection: Connection, where: Condition, batch_size: int
 ) -> Iterator[Sequence[Row[Any]]]:
-    """The undeleted allocations of these projects, in gid order, with the names their
-    compact references show (a deleted user's name is null: the reference is left out)."""
+    """The undeleted allocations `where` selects, of undeleted projects, in gid order, with
+    the names their compact references show (a deleted user's name is null: the reference
+    is left out)."""
     assignee, creator = _user("assignee"), _user("creator")
     query = (
         select(
@@ -366,16 +377,17 @@ def allocation_pages(
             creator,
             and_(creator.c.gid == allocations.c.created_by_gid, creator.c.deleted_at.is_(None)),
         )
-        .where(_among(allocations.c.project_gid, project_gids), allocations.c.deleted_at.is_(None))
+        .where(where, allocations.c.deleted_at.is_(None), projects.c.deleted_at.is_(None))
     )
     yield from _pages(connection, query, allocations.c.gid, batch_size)
 
 
 def time_entry_pages(
-    connection: Connection, workspace_gid: int, scope: GraphScope, batch_size: int
+    connection: Connection, workspace_gid: int, tasks_where: Condition | None, batch_size: int
 ) -> Iterator[Sequence[Row[Any]]]:
-    """The undeleted time tracking entries of the scope's undeleted tasks, in gid order,
-    with their task's compact form and the names their references show."""
+    """The undeleted time tracking entries of the organization's undeleted tasks (those
+    `tasks_where` selects, when given: `task_condition`), in gid order, with their task's
+    compact form and the names their references show."""
     entries, creator, task_creator = time_tracking_entries, _user("creator"), _user("task_creator")
     project = projects.alias("attributable")
     query = (
@@ -405,10 +417,28 @@ def time_entry_pages(
             entries.c.deleted_at.is_(None),
             tasks.c.workspace_gid == workspace_gid,
             tasks.c.deleted_at.is_(None),
-            task_condition(scope.projects),
         )
     )
+    if tasks_where is not None:
+        query = query.where(tasks_where)
     yield from _pages(connection, query, entries.c.gid, batch_size)
+
+
+def goal_relationship_pages(
+    connection: Connection, organization_gid: int, batch_size: int
+) -> Iterator[Sequence[Row[Any]]]:
+    """The undeleted relationships of the organization's undeleted goals, in gid order."""
+    gr = goal_relationships
+    query = (
+        select(gr)
+        .join(goals, goals.c.gid == gr.c.supported_goal_gid)
+        .where(
+            gr.c.deleted_at.is_(None),
+            goals.c.workspace_gid == organization_gid,
+            goals.c.deleted_at.is_(None),
+        )
+    )
+    yield from _pages(connection, query, gr.c.gid, batch_size)
 
 
 def _pages(
