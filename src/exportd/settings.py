@@ -184,6 +184,18 @@ class Settings(BaseSettings):
         ge=1,
         description="Most entries of `export_request_parameters` one resource export may list.",
     )
+    graph_cache_tasks: int = Field(
+        default=1000,
+        ge=0,
+        description="A graph export of more tasks than this is handed out again, instead of "
+        "a fresh one, to its requester's new requests for the same parent within "
+        "EXPORTD_GRAPH_CACHE_WINDOW.",
+    )
+    graph_cache_window: int = Field(
+        default=4 * 3600,
+        ge=0,
+        description="Seconds a large graph export answers new requests for its parent; 0: never.",
+    )
 
     @field_validator("log_level")
     @classmethod

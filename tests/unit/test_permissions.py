@@ -6,6 +6,7 @@ import pytest
 
 from exportd.domain.permissions import (
     ExportingCaller,
+    check_graph_export,
     check_organization_export,
     check_resource_export,
 )
@@ -70,3 +71,21 @@ def test_resource_export_refusals_say_why(caller: ExportingCaller, message: str)
         check_resource_export(caller)
     assert raised.value.status == 403
     assert message in raised.value.message
+
+
+@pytest.mark.parametrize("plan", ["enterprise", "enterprise_plus"])
+@pytest.mark.parametrize("service_account", [True, False])
+def test_any_user_of_an_enterprise_organization_may_export_a_graph(
+    plan: str, service_account: bool
+) -> None:
+    check_graph_export(ExportingCaller(service_account, "Acme", True, plan))
+
+
+@pytest.mark.parametrize("plan", ["personal", "premium", "business"])
+def test_graph_exports_of_other_plans_are_refused_with_the_plan_named(plan: str) -> None:
+    with pytest.raises(ExportdError) as raised:
+        check_graph_export(ExportingCaller(False, "Acme", True, plan, ("compliance_management",)))
+    assert raised.value.status == 403
+    assert f"Enterprise and Enterprise+ organizations; Acme is on the {plan} plan" in (
+        raised.value.message
+    )

@@ -243,6 +243,38 @@ def build_sample(runtime: Runtime) -> Sample:
               resource_subtype="external", host="external")  # fmt: skip
         message("gone_note", [("team", team)], deleted=True)
 
+        # Planning: people allocated to projects, time tracked on tasks, what supports goals.
+        def allocation(label: str, parent: int, *, deleted: bool = False) -> None:
+            b.add(s.allocations, label, deleted=deleted, workspace_gid=org, project_gid=parent,
+                  assignee_gid=ada, created_by_gid=cy, resource_subtype="project_allocation",
+                  start_date=date(2024, 1, 8), end_date=date(2024, 2, 8), effort_type="percent",
+                  effort_value=50.0)  # fmt: skip
+
+        def entry(label: str, on: int, project: int, *, deleted: bool = False) -> None:
+            b.add(s.time_tracking_entries, label, deleted=deleted, workspace_gid=org,
+                  task_gid=on, attributable_to_gid=project, created_by_gid=bob,
+                  duration_minutes=30, entered_on=date(2024, 1, 9), approval_status="APPROVED",
+                  billable_status="billable", description=label)  # fmt: skip
+
+        def support(label: str, *, deleted: bool = False, **supporting: int) -> None:
+            b.add(s.goal_relationships, label, deleted=deleted, supported_goal_gid=goal,
+                  resource_subtype="supporting_work", contribution_weight=0.5,
+                  **supporting)  # fmt: skip
+
+        allocation("allocation", launch)
+        allocation("gone_allocation", launch, deleted=True)
+        allocation("orphan_allocation", gone_project)  # its project is deleted: out
+        entry("entry", task_a, launch)
+        entry("entry_elsewhere", task_b, gone_project)  # attributable_to shows null
+        entry("gone_entry", task_a, launch, deleted=True)
+        entry("orphan_entry", gone_task, launch)  # its task is deleted: out
+        support("supports", supporting_project_gid=launch)
+        support("supports_portfolio", supporting_portfolio_gid=inner)
+        support("gone_support", deleted=True, supporting_project_gid=launch)
+        support("orphan_support", supporting_project_gid=gone_project)  # its project is gone
+        for label in ("orphan_allocation", "orphan_entry", "orphan_support"):
+            b.deleted.add(b.gids[label])
+
         # The other organization: nothing of it may leak into the export.
         other_task = b.add(s.tasks, "other_task", workspace_gid=other, name="theirs",
                            resource_subtype="default_task")  # fmt: skip

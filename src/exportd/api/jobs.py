@@ -1,4 +1,4 @@
-"""`/jobs/{gid}` (R2): follow a resource export through its job."""
+"""`/jobs/{gid}` (R2, G1): follow a resource or graph export through its job."""
 
 from __future__ import annotations
 
@@ -24,17 +24,27 @@ def get_job(call: Call) -> Reply:
     return Reply(job_shape(call.runtime, job))
 
 
+JOB_KINDS = {
+    "resource": ("export_request", "new_resource_export", "resource_export"),
+    "graph": ("graph_export_request", "new_graph_export", "graph_export"),
+}
+"""Per export kind with a job: its `resource_subtype`, the field naming the export, and
+the export's `resource_type`."""
+
+
 def job_shape(runtime: Runtime, job: ExportJob) -> dict[str, Any]:
-    """JobCompact with its `new_resource_export`; the link is fresh on every retrieval."""
+    """JobCompact with its `new_resource_export` (or `new_graph_export`); the link is fresh
+    on every retrieval."""
     assert job.job_gid is not None
+    subtype, field, resource_type = JOB_KINDS[job.kind]
     return {
         "gid": str(job.job_gid),
         "resource_type": "job",
-        "resource_subtype": "export_request",
+        "resource_subtype": subtype,
         "status": job.job_status,
-        "new_resource_export": {
+        field: {
             "gid": str(job.gid),
-            "resource_type": "resource_export",
+            "resource_type": resource_type,
             "created_at": isoformat(job.created_at),
             "download_url": fresh_download_url(runtime, job),
             "completed_at": isoformat(job.completed_at) if job.completed_at else None,

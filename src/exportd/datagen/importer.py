@@ -22,7 +22,7 @@ from isal import igzip, isal_zlib
 from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from exportd.datagen import loaders, task_loaders
+from exportd.datagen import graph_loaders, loaders, task_loaders
 from exportd.datagen.fields import Fields, ImportRefused, References, refuse
 from exportd.errors import NotFound
 from exportd.exports.reader import chunks
@@ -59,6 +59,11 @@ LOADERS: dict[str, loaders.Loader] = {
     "attachment": task_loaders.load_attachment,
     "status_update": task_loaders.load_status_update,
     "message": task_loaders.load_message,
+    "goal_relationship": graph_loaders.load_goal_relationship,
+    "allocation": graph_loaders.load_allocation,
+    "time_tracking_entry": graph_loaders.load_time_tracking_entry,
+    "portfolio_to_portfolio": graph_loaders.load_portfolio_link,
+    "project_to_portfolio": graph_loaders.load_portfolio_link,
 }
 
 STORED_IN: dict[str, Table] = {
@@ -76,6 +81,9 @@ STORED_IN: dict[str, Table] = {
     "message": schema.messages,
     "story": schema.stories,
     "attachment": schema.attachments,
+    "goal_relationship": schema.goal_relationships,
+    "allocation": schema.allocations,
+    "time_tracking_entry": schema.time_tracking_entries,
 }
 """Where to look for a referenced gid that the file does not define."""
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table, select
 
 from exportd.datagen.context import BASE, Batch, Context, seed_gids
 from exportd.datagen.directory import Directory, build_directory
+from exportd.datagen.graph import graph_context, structure_batch, time_batch
 from exportd.datagen.messages import message_batches
 from exportd.datagen.prose import Prose
 from exportd.datagen.spec import SeedResult, SeedSpec
@@ -43,6 +44,9 @@ COUNTED: dict[str, Table] = {
     "stories": schema.stories,
     "attachments": schema.attachments,
     "messages": schema.messages,
+    "goal_relationships": schema.goal_relationships,
+    "allocations": schema.allocations,
+    "time_tracking_entries": schema.time_tracking_entries,
 }
 """The kinds whose undeleted rows `SeedResult.counts` reports."""
 
@@ -71,7 +75,7 @@ def seed_organization(
     """Write the organizations of `spec.seed` in one transaction: all of them, or nothing."""
     spec.validate()
     rng, gids = random.Random(spec.seed), seed_gids(spec.seed)
-    prose = Prose(rng)
+    prose, graph = Prose(rng), graph_context(spec.seed)
     with database.write() as connection:
         organization_gid = seed_gids(spec.seed).next_int()  # the first gid a seed draws
         if connection.execute(
@@ -80,12 +84,12 @@ def seed_organization(
             raise SeedAlreadyLoaded(spec.seed, organization_gid)
         company, other_company = prose.companies(2)
         main = _seed_one(
-            connection, Context(rng, gids), prose, spec, company=company,
+            connection, Context(rng, gids), graph, prose, spec, company=company,
             plan="enterprise", add_ons=["compliance_management"], progress=progress,
         )  # fmt: skip
         assert main.directory.workspace_gid == organization_gid
         other = _seed_one(
-            connection, Context(rng, gids), prose, _other_spec(spec), company=other_company,
+            connection, Context(rng, gids), graph, prose, _other_spec(spec), company=other_company,
             plan="business", add_ons=[], progress=None,
         )  # fmt: skip
 
@@ -130,6 +134,7 @@ def _other_spec(spec: SeedSpec) -> SeedSpec:
 def _seed_one(
     connection: Connection,
     ctx: Context,
+    graph: Context,
     prose: Prose,
     spec: SeedSpec,
     *,
@@ -144,6 +149,7 @@ def _seed_one(
         ctx, prose, spec, batch, company=company, plan=plan, add_ons=add_ons
     )
     _write(connection, batch, counts)
+    _write(connection, structure_batch(graph, directory), counts)
     service_account_gid = accounts.create_service_account(
         connection,
         organization_gid=directory.workspace_gid,
@@ -158,6 +164,7 @@ def _seed_one(
     )
     for batch in work:
         _write(connection, batch, counts)
+        _write(connection, time_batch(graph, directory, batch), counts)
         if progress is not None:
             progress(counts["tasks"] + counts["messages"], total)
     return _Seeded(directory, service_account_gid, counts)

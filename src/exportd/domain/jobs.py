@@ -132,6 +132,7 @@ class ExportJob:
     started_at: datetime | None
     completed_at: datetime | None
     file_deleted_at: datetime | None
+    parent_gid: int | None = None  # graph exports: the goal, team, portfolio or project
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ExportJob:
@@ -157,6 +158,7 @@ class ExportJob:
             started_at=row["started_at"],
             completed_at=row["completed_at"],
             file_deleted_at=row["file_deleted_at"],
+            parent_gid=row.get("parent_gid"),
         )
 
     @property

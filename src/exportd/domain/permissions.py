@@ -54,3 +54,12 @@ def check_resource_export(caller: ExportingCaller) -> None:
             "Resource exports are available to Enterprise+ organizations and to organizations "
             f"with the Compliance Management add-on; {caller.organization_name} has neither"
         )
+
+
+def check_graph_export(caller: ExportingCaller) -> None:
+    """G1: any user who can see the parent, in Enterprise and Enterprise+ organizations."""
+    if caller.plan not in ENTERPRISE_TIERS:
+        raise Forbidden(
+            "Graph exports are available to Enterprise and Enterprise+ organizations; "
+            f"{caller.organization_name} is on the {caller.plan} plan"
+        )

@@ -4,7 +4,7 @@ One table per resource type drives what the API returns by default, which `opt_f
 paths are valid, and what an export writes: no field list is written twice. Field names
 follow the `*Compact` / `*Response` schemas of the reference spec (a unit test checks it);
 fields of the spec that describe features exportd does not hold (templates, custom types,
-time tracking, reactions…) are left out, and so are attachments' `download_url` and
+reactions…) are left out, and so are attachments' `download_url` and
 `view_url`: exportd holds attachment metadata only, and exports never include them.
 
 A field either holds a plain value or refers to other objects (one object or a list); a
@@ -131,6 +131,35 @@ RESOURCES: dict[str, Resource] = {
             current_status_update="status_update",
         ),
         _resource(
+            "goal_relationship",
+            "gid resource_type resource_subtype supporting_resource contribution_weight",
+            "supported_goal",
+            supporting_resource="project", supported_goal="goal",
+        ),
+        _resource(
+            # A project or a portfolio in a portfolio (graph exports): `item` at `position`.
+            "project_to_portfolio", "gid resource_type portfolio item position", "",
+            portfolio="portfolio", item="project",
+        ),
+        _resource(
+            "portfolio_to_portfolio", "gid resource_type portfolio item position", "",
+            portfolio="portfolio", item="portfolio",
+        ),
+        _resource(
+            "allocation",
+            "gid resource_type start_date end_date effort",
+            "assignee created_by parent resource_subtype",
+            assignee="user", created_by="user", parent="project",
+        ),
+        _resource(
+            "time_tracking_entry",
+            "gid resource_type duration_minutes entered_on attributable_to created_by categories",
+            "task created_at approval_status billable_status description",
+            attributable_to="project", created_by="user", categories="time_tracking_category",
+            task="task",
+        ),
+        _resource("time_tracking_category", "gid resource_type name color", ""),
+        _resource(
             "tag",
             _NAMED,
             "color notes created_at followers workspace permalink_url",
@@ -208,10 +237,15 @@ RESOURCES: dict[str, Resource] = {
             "resource_export", "gid resource_type created_at download_url completed_at", ""
         ),
         _resource(
+            "graph_export", "gid resource_type created_at download_url completed_at", ""
+        ),
+        _resource(
+            # A resource export's job shows `new_resource_export`, a graph export's
+            # `new_graph_export`.
             "job",
-            "gid resource_type resource_subtype status new_resource_export",
+            "gid resource_type resource_subtype status new_resource_export new_graph_export",
             "",
-            new_resource_export="resource_export",
+            new_resource_export="resource_export", new_graph_export="graph_export",
         ),
     )
 }  # fmt: skip

@@ -31,6 +31,16 @@ PORTFOLIO_ACCESS_LEVELS = ("admin", "editor", "viewer")
 
 GOAL_PRIVACY_SETTINGS = ("public_to_workspace", "members_only")
 GOAL_STATUSES = ("green", "yellow", "red", "missed", "achieved", "partial", "dropped")
+# What supports a goal (GoalRelationship): a subgoal, or supporting work (a project or a
+# portfolio); graph exports of a goal follow the supporting projects and portfolios.
+GOAL_RELATIONSHIP_SUBTYPES = ("subgoal", "supporting_work")
+GOAL_SUPPORTING_TYPES = ("goal", "project", "portfolio")
+
+# Resource management: allocations of people to projects, time tracked on tasks.
+ALLOCATION_SUBTYPES = ("project_allocation",)
+EFFORT_TYPES = ("hours", "percent")
+TIME_APPROVAL_STATUSES = ("DRAFT", "SUBMITTED", "APPROVED", "REJECTED")
+BILLABLE_STATUSES = ("billable", "nonBillable", "notApplicable")
 
 CUSTOM_FIELD_TYPES = ("text", "enum", "multi_enum", "number", "date", "people")
 CUSTOM_FIELD_FORMATS = ("currency", "identifier", "percentage", "custom", "duration", "none")

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from exportd.domain.projection import FieldTree
 from exportd.domain.resources import RESOURCES
-from exportd.exports import children, structure, work
+from exportd.exports import children, graph, structure, work
 from exportd.exports.context import Export, Pages
 from exportd.exports.jsonl import Piece, pieces_of
 from exportd.exports.reader import BATCH_SIZE
@@ -56,6 +56,9 @@ PARTS: tuple[Part, ...] = (
     Part("attachment", lambda export: children.attachment_pages(export, messages_only=True)),
     Part("status_update", work.status_update_pages),
     Part("message", work.message_pages),
+    Part("goal_relationship", graph.goal_relationship_pages),
+    Part("allocation", graph.allocation_pages),
+    Part("time_tracking_entry", graph.time_entry_pages),
 )
 """The types of an organization export, in the order they are written."""
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from exportd.domain.jobs import PermanentExportError
 from exportd.domain.resource_exports import ResourceExportRequest
 from exportd.errors import InvalidRequest
+from exportd.exports.graph import graph_chunks
 from exportd.exports.jsonl import Piece
 from exportd.exports.organization import organization_chunks
 from exportd.exports.resource import resource_export_chunks
@@ -63,6 +64,25 @@ def export_resources(context: JobContext) -> JobOutcome:
     )
 
 
+def export_graph(context: JobContext) -> JobOutcome:
+    """G1: the parent and what lies beneath it that the requester can see, as JSON Lines."""
+    job = context.job
+    if job.parent_gid is None:  # a row made by something other than POST /exports/graph
+        raise PermanentExportError("the export's parameters: parent: Missing input")
+    parent, settings = job.parent_gid, context.runtime.settings
+    return _stream(
+        context,
+        f"exports/{job.gid}.jsonl.gz",
+        lambda connection, snap: graph_chunks(
+            connection,
+            snap,
+            job.created_by_gid,
+            parent,
+            task_batch_size=settings.export_batch_size,
+        ),
+    )
+
+
 def _stream(context: JobContext, key: str, pieces: PieceSource) -> JobOutcome:
     """Export `pieces`, read over one snapshot, to `key`; progress is reported and
     cancellation checked after each piece."""
@@ -77,5 +97,9 @@ def _stream(context: JobContext, key: str, pieces: PieceSource) -> JobOutcome:
         return publish_chunks(context.runtime.storage, key, chunks, after_chunk)
 
 
-HANDLERS: dict[str, Handler] = {"organization": export_organization, "resource": export_resources}
+HANDLERS: dict[str, Handler] = {
+    "organization": export_organization,
+    "resource": export_resources,
+    "graph": export_graph,
+}
 """The handler of each export kind."""

@@ -64,6 +64,7 @@ def create(
     parameters: Mapping[str, Any],
     now: datetime,
     job_gid: int | None = None,
+    parent_gid: int | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> ExportJob:
     """Insert a pending job in the caller's transaction (so the request's own checks, such
@@ -74,6 +75,7 @@ def create(
             gid=gid,
             kind=kind,
             job_gid=job_gid,
+            parent_gid=parent_gid,
             workspace_gid=workspace_gid,
             created_by_gid=created_by_gid,
             parameters=dict(parameters),

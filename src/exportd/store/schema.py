@@ -293,6 +293,21 @@ goals = Table(
     *_lifecycle(),
 )
 
+goal_relationships = Table(
+    # What supports a goal: another goal (a subgoal), a project or a portfolio.
+    "goal_relationships",
+    metadata,
+    _gid(),
+    _ref("supported_goal_gid", "goals", nullable=False, index=True),
+    _enum("resource_subtype", v.GOAL_RELATIONSHIP_SUBTYPES),
+    _ref("supporting_goal_gid", "goals", index=True),
+    _ref("supporting_project_gid", "projects", index=True),
+    _ref("supporting_portfolio_gid", "portfolios", index=True),
+    Column("contribution_weight", Float, nullable=False, default=1.0),
+    *_lifecycle(),
+    _exactly_one("supporting_goal_gid", "supporting_project_gid", "supporting_portfolio_gid"),
+)
+
 goal_followers = _link("goal_followers", "goal", "users")
 goal_likes = _likes("goal_likes", "goal", "goals")
 
@@ -401,6 +416,41 @@ task_custom_field_values = Table(
     sqlite_with_rowid=False,
 )
 
+# Resource management: people allocated to projects, time tracked on tasks.
+
+allocations = Table(
+    "allocations",
+    metadata,
+    _gid(),
+    _ref("workspace_gid", "workspaces", nullable=False),
+    _ref("project_gid", "projects", nullable=False, index=True),  # the allocation's parent
+    _ref("assignee_gid", "users", index=True),
+    _ref("created_by_gid", "users"),
+    _enum("resource_subtype", v.ALLOCATION_SUBTYPES),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    _enum("effort_type", v.EFFORT_TYPES, nullable=True),  # no effort: both NULL
+    Column("effort_value", Float, nullable=True),
+    *_lifecycle(),
+)
+
+time_tracking_entries = Table(
+    "time_tracking_entries",
+    metadata,
+    _gid(),
+    _ref("workspace_gid", "workspaces", nullable=False),
+    _ref("task_gid", "tasks", nullable=False, index=True),
+    _ref("attributable_to_gid", "projects"),
+    _ref("created_by_gid", "users"),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("entered_on", Date, nullable=False),
+    _enum("approval_status", v.TIME_APPROVAL_STATUSES),
+    _enum("billable_status", v.BILLABLE_STATUSES),
+    Column("description", Text, nullable=False, default=""),
+    *_lifecycle(),
+    CheckConstraint("duration_minutes > 0", name="positive_duration"),
+)
+
 # Messages and status updates (one table: seed 002 exports them as one resource type).
 
 messages = Table(
@@ -484,6 +534,7 @@ attachments = Table(
 
 _RESOURCE_EXPORT_IN_PROGRESS = text("kind = 'resource' AND state IN ('pending', 'started')")
 _ORGANIZATION_EXPORT_IN_PROGRESS = text("kind = 'organization' AND state IN ('pending', 'started')")
+_GRAPH_EXPORT_IN_PROGRESS = text("kind = 'graph' AND state IN ('pending', 'started')")
 
 exports = Table(
     "exports",
@@ -493,6 +544,7 @@ exports = Table(
     Column("job_gid", Gid, nullable=True, unique=True),  # resource and graph exports
     _ref("workspace_gid", "workspaces", nullable=False),
     _ref("created_by_gid", "users", nullable=False),
+    Column("parent_gid", Gid, nullable=True),  # graph exports: the goal, team, … exported
     Column("parameters", JSON, nullable=False, default=dict),
     _enum("state", v.EXPORT_STATES),
     Column("attempts", Integer, nullable=False, default=0),
@@ -528,6 +580,18 @@ exports = Table(
         sqlite_where=_ORGANIZATION_EXPORT_IN_PROGRESS,
         postgresql_where=_ORGANIZATION_EXPORT_IN_PROGRESS,
     ),
+    # And one graph export in progress per parent and requester (G1; each requester's file
+    # holds what they can see), so a repeat request finds the one in progress.
+    Index(
+        "uq_exports_one_graph_export_in_progress",
+        "parent_gid",
+        "created_by_gid",
+        unique=True,
+        sqlite_where=_GRAPH_EXPORT_IN_PROGRESS,
+        postgresql_where=_GRAPH_EXPORT_IN_PROGRESS,
+    ),
+    # A finished graph export of the same parent, for the cache (G1).
+    Index("ix_exports_parent_gid_created_by_gid", "parent_gid", "created_by_gid"),
 )
 
 # OAuth 2.0 (C4): registered apps, the grants users give them, and failed sign-ins. Codes,
