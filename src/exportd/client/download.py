@@ -29,7 +29,6 @@ from isal import isal_zlib
 from exportd.client.api import TIMEOUT, Backoff, describe_transport, retry_after
 from exportd.errors import ExportdError
 
-CHUNK = 1 << 16
 LINK_REFRESHES = 5  # fresh links in a row that may be refused before giving up
 RETRIES = 8
 _GZIP = 16 + 15
@@ -229,7 +228,7 @@ class Downloader:
         done = offset
         self.on_bytes(done, total)
         with part.open(mode) as file:
-            for chunk in response.iter_raw(CHUNK):
+            for chunk in response.iter_raw():  # as received: a chunk size would hold bytes back
                 file.write(chunk)
                 done += len(chunk)
                 self.on_bytes(done, total)
