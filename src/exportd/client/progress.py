@@ -77,13 +77,15 @@ class Reporter:
         else:
             self.console.print(message, highlight=False, markup=False, soft_wrap=True)
 
-    def step(self, label: str, done: int | None, total: int | None) -> None:
-        """Objects (or anything counted) of a total; a spinner when the total is unknown."""
+    def step(self, label: str, done: int | None, total: int | None, detail: str = "") -> None:
+        """Objects (or anything counted) of a total; a spinner when the total is unknown.
+        `detail` is shown on the bar only, so that plain lines stay few."""
         if self.live:
             kind = "count" if total else "spinner"
             task = self._start(kind, label)
             assert self._progress is not None
-            self._progress.update(task, description=label, completed=done or 0, total=total)
+            description = f"{label} {detail}" if detail else label
+            self._progress.update(task, description=description, completed=done or 0, total=total)
             return
         if total:
             self._plain(label, f"{label}: {done or 0:,} of {total:,}")
