@@ -34,7 +34,7 @@ SPEC = SeedSpec(
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
     """SQLite only: the client sees the same API on either backend, tested elsewhere."""
     import shutil
 

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +160,7 @@ def test_a_resource_export_embeds_stories_loaded_by_their_task(
 
 
 @pytest.fixture
-def not_an_export(tmp_path: Path) -> Iterator[Path]:
+def not_an_export(tmp_path: Path) -> Path:
     path = tmp_path / "other.jsonl.gz"
     path.write_bytes(gzip.compress(b'{"hello": "world"}\n'))
     return path
