@@ -121,6 +121,7 @@ def test_organization_export_to_a_verified_file(
     assert result["file"] == str(output)
     assert result["lines"] == len(objects)
     assert result["bytes"] == output.stat().st_size
+    assert result["checked"]["lines"]  # against the server's progress extension
     assert leftovers(tmp_path) == []  # no .part, no sidecar after success
     assert "finished" in done.stderr  # plain progress lines off a terminal
 
