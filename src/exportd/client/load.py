@@ -36,6 +36,8 @@ EMBEDDING_TYPES = ("task", "message")
 PARENT_OF = {"story": "target", "attachment": "parent"}
 """The reference naming what a story or attachment belongs to, when the file has it."""
 REGISTRY = "exportd_loaded_tables"
+STRUCTURE_SLICE = 20_000  # objects whose structure is inferred in one query
+NUMBERS = frozenset({"UBIGINT", "BIGINT", "DOUBLE", "HUGEINT", "UHUGEINT"})
 MAX_OBJECT = 64 << 20  # bytes in one line, far above any export's largest object
 
 
@@ -108,7 +110,7 @@ def load_file(
     `on_step(label, done, total, detail)` is told how far it is."""
     step = on_step or (lambda _label, _done, _total, _detail: None)
     try:
-        connection = duckdb.connect(str(database))
+        connection = duckdb.connect(str(database), config={"preserve_insertion_order": False})
     except duckdb.Error as error:
         raise LoadError(f"{database}: {_one_line(error)}") from None
     try:
@@ -154,33 +156,26 @@ def _read(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         f"maximum_object_size={MAX_OBJECT})"
     )
     connection.execute(
-        f"CREATE TEMP TABLE _lines AS SELECT row_number() OVER () AS _line, json AS j FROM {source}"
+        "CREATE TEMP TABLE _objects AS SELECT row_number() OVER () AS _line, json AS j, "
+        f"NULL::VARCHAR AS _parent, json->>'resource_type' AS _type FROM {source}"
     )
-    untyped = connection.execute(
-        "SELECT count(*) FROM _lines WHERE j->>'resource_type' IS NULL"
-    ).fetchone()
+    untyped = connection.execute("SELECT count(*) FROM _objects WHERE _type IS NULL").fetchone()
     if untyped and untyped[0]:
         raise LoadError(f"{path}: {untyped[0]:,} lines have no resource_type: not an export")
     embedding = ", ".join(literal(t) for t in EMBEDDING_TYPES)
-    parts = ["SELECT _line, j, NULL::VARCHAR AS _parent FROM _lines"]
     for key in EMBEDDED:
-        parts.append(
-            f"SELECT _line, unnest(CAST(j->{literal(key)} AS JSON[])) AS j, j->>'gid' AS _parent "
-            f"FROM _lines WHERE j->>'resource_type' IN ({embedding}) "
-            f"AND json_type(j->{literal(key)}) = 'ARRAY'"
+        connection.execute(
+            f"INSERT INTO _objects SELECT _line, e, _parent, coalesce(e->>'resource_type', "
+            f"{literal(EMBEDDED[key])}) FROM (SELECT _line, unnest(CAST(j->{literal(key)} AS "
+            f"JSON[])) AS e, j->>'gid' AS _parent FROM _objects WHERE _parent IS NULL AND "
+            f"_type IN ({embedding}) AND json_type(j->{literal(key)}) = 'ARRAY')"
         )
-    union = " UNION ALL ".join(parts)
-    connection.execute(
-        "CREATE TEMP TABLE _objects AS SELECT _line, j, _parent, "
-        f"coalesce(j->>'resource_type', 'unknown') AS _type FROM ({union})"
-    )
     # An organization export writes a message's stories as lines of their own too.
     connection.execute(
         "DELETE FROM _objects AS o WHERE _parent IS NOT NULL AND EXISTS (SELECT 1 FROM "
         "_objects AS t WHERE t._parent IS NULL AND t._type = o._type AND t.j->>'gid' = "
         "o.j->>'gid')"
     )
-    connection.execute("DROP TABLE _lines")
 
 
 def _drop_previous(connection: duckdb.DuckDBPyConnection) -> None:
@@ -195,11 +190,7 @@ def _drop_previous(connection: duckdb.DuckDBPyConnection) -> None:
 
 def _load_type(connection: duckdb.DuckDBPyConnection, resource_type: str) -> dict[str, int]:
     """The table of one type and the tables of its lists; rows of each."""
-    found = connection.execute(
-        "SELECT json_group_structure(j) FROM _objects WHERE _type = ?", [resource_type]
-    ).fetchone()
-    assert found is not None
-    structure: dict[str, Any] = orjson.loads(found[0])
+    structure = _structure(connection, resource_type)
     if resource_type in EMBEDDING_TYPES:
         structure = {k: v for k, v in structure.items() if k not in EMBEDDED}
     typed = column_type("", structure)
@@ -227,6 +218,44 @@ def _load_type(connection: duckdb.DuckDBPyConnection, resource_type: str) -> dic
         rows[table] = _create(connection, table, columns, f"({inner})")
     connection.execute(f"DROP TABLE {quoted(staged)}")
     return rows
+
+
+def _structure(connection: duckdb.DuckDBPyConnection, resource_type: str) -> dict[str, Any]:
+    """The merged structure of every object of a type, inferred by DuckDB a slice at a
+    time: `json_group_structure` builds one JSON array of its whole input, which for the
+    tasks of a large export would be gigabytes."""
+    found = connection.execute(
+        "SELECT min(_line), max(_line), count(*) FROM _objects WHERE _type = ?", [resource_type]
+    ).fetchone()
+    assert found is not None
+    first, last, count = found
+    slices = max(1, -(-count // STRUCTURE_SLICE))
+    width = (last - first) // slices + 1
+    merged: Any = "NULL"
+    for start in range(first, last + 1, width):
+        part = connection.execute(
+            "SELECT json_group_structure(j) FROM _objects WHERE _type = ? AND _line >= ? "
+            "AND _line < ?",
+            [resource_type, start, start + width],
+        ).fetchone()
+        if part is not None and part[0] is not None:
+            merged = merge_structures(merged, orjson.loads(part[0]))
+    return merged if isinstance(merged, dict) else {}
+
+
+def merge_structures(a: Any, b: Any) -> Any:
+    """Two structures as one that holds both, the way DuckDB merges them within a query."""
+    if a == b or b == "NULL":
+        return a
+    if a == "NULL":
+        return b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {key: merge_structures(a.get(key, "NULL"), b.get(key, "NULL")) for key in a | b}
+    if isinstance(a, list) and isinstance(b, list):
+        return [merge_structures(a[0] if a else "NULL", b[0] if b else "NULL")]
+    if {a, b} <= NUMBERS if isinstance(a, str) and isinstance(b, str) else False:
+        return "DOUBLE"
+    return "JSON"
 
 
 def _create(
