@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from exportd.api.endpoint import Call, Reply, route
 from exportd.api.links import fresh_download_url
+from exportd.api.progress import add_progress
 from exportd.clock import isoformat
 from exportd.domain.jobs import ExportJob
 from exportd.errors import NotFound
@@ -21,7 +22,7 @@ def get_job(call: Call) -> Reply:
         job = jobs.get_by_job(connection, gid)
     if job is None or job.created_by_gid != call.caller_gid:  # R2: only its creator
         raise NotFound(f"job: no job with gid {gid} that you can see")
-    return Reply(job_shape(call.runtime, job))
+    return Reply(add_progress(call, job, job_shape(call.runtime, job)))
 
 
 JOB_KINDS = {

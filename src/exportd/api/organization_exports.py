@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from exportd.api.endpoint import Call, Reply, parse_gid, route
 from exportd.api.links import fresh_download_url
+from exportd.api.progress import add_progress
 from exportd.clock import isoformat
 from exportd.domain.jobs import ExportJob
 from exportd.domain.permissions import check_organization_export
@@ -80,7 +81,7 @@ def get_organization_export(call: Call) -> Reply:
     # Only those who may export the organization (its service accounts) see its exports.
     if job is None or caller is None or not caller.is_service_account:
         raise NotFound(f"organization_export: no export with gid {gid} that you can see")
-    return Reply(_shape(call.runtime, job, caller.organization_name))
+    return Reply(add_progress(call, job, _shape(call.runtime, job, caller.organization_name)))
 
 
 def _shape(runtime: Runtime, job: ExportJob, organization_name: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from exportd import __version__
-from exportd.cli import accounts, apps, data, db, seed, serve, users, worker
+from exportd.cli import accounts, apps, data, db, export, load, seed, serve, users, worker
 from exportd.cli.common import Overrides
 from exportd.errors import ExportdError
 
@@ -25,6 +25,8 @@ app.command("worker")(worker.worker)
 app.command("seed")(seed.seed)
 app.command("import")(data.import_file)
 app.command("dump")(data.dump)
+app.command("load")(load.load)
+app.add_typer(export.app, name="export")
 app.add_typer(db.app, name="db")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.service_account_app, name="service-account")

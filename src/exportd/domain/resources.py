@@ -231,6 +231,7 @@ RESOURCES: dict[str, Resource] = {
             "organization_export",
             "gid resource_type created_at download_url state organization",
             "",
+            "progress",  # an exportd extension (api/progress.py), shown only when asked
             organization="workspace",
         ),
         _resource(
@@ -245,6 +246,7 @@ RESOURCES: dict[str, Resource] = {
             "job",
             "gid resource_type resource_subtype status new_resource_export new_graph_export",
             "",
+            "progress",  # an exportd extension (api/progress.py), shown only when asked
             new_resource_export="resource_export", new_graph_export="graph_export",
         ),
     )
