@@ -279,7 +279,7 @@ def test_ctrl_c_keeps_a_part_the_same_command_continues(
 def test_a_storm_of_429s_is_waited_out(
     proxy: Proxy, runtime: Runtime, seeded: SeedResult, workers: WorkerPool, tmp_path: Path
 ) -> None:
-    runtime.settings = runtime.settings.model_copy(update={"rate_limit": 3, "rate_limit_window": 2})
+    runtime.settings = runtime.settings.model_copy(update={"rate_limit": 1, "rate_limit_window": 2})
     output = tmp_path / "org.json.gz"
     done = org_export(proxy, seeded, output)
     assert done.returncode == 0, done.stderr
