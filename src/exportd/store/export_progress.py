@@ -11,8 +11,10 @@ from __future__ import annotations
 from sqlalchemy import Connection, Table, func, select
 
 from exportd.store.schema import (
+    allocations,
     attachments,
     custom_fields,
+    goal_relationships,
     goals,
     messages,
     portfolio_memberships,
@@ -25,11 +27,12 @@ from exportd.store.schema import (
     tasks,
     team_memberships,
     teams,
+    time_tracking_entries,
     workspace_memberships,
 )
 
 _OWN: tuple[Table, ...] = (teams, custom_fields, tags, projects, portfolios, goals, tasks,
-                           messages)  # fmt: skip
+                           messages, allocations, time_tracking_entries)  # fmt: skip
 _CHILDREN: tuple[tuple[Table, str, Table], ...] = (
     (team_memberships, "team_gid", teams),
     (project_memberships, "project_gid", projects),
@@ -39,6 +42,7 @@ _CHILDREN: tuple[tuple[Table, str, Table], ...] = (
     (attachments, "task_gid", tasks),
     (stories, "message_gid", messages),
     (attachments, "message_gid", messages),
+    (goal_relationships, "supported_goal_gid", goals),
 )
 
 
