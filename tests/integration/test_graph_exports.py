@@ -224,6 +224,11 @@ def check_file(store: Store, kind: str, gid: int, lines: list[Obj]) -> dict[str,
     for line in lines:
         if line["resource_type"] == "task":  # no project the requester cannot see
             assert {p["gid"] for p in line["projects"]} <= seen
+            assert {m["project"]["gid"] for m in line["memberships"]} <= seen
+            # and no task outside the file
+            assert line["parent"] is None or line["parent"]["gid"] in expected["task"]
+            for name in ("dependencies", "dependents"):
+                assert {task["gid"] for task in line[name]} <= expected["task"]
         if line["resource_type"] == "portfolio":
             assert {i["gid"] for i in line["items"]} <= expected["project"] | expected["portfolio"]
     return found

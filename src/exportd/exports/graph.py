@@ -9,6 +9,9 @@ column by column by the same engine, with the lookups of projects cut to those t
 requester can see. What an object refers to that the requester may not see is left out:
 portfolios' items outside the file, tasks' projects they cannot see, and references to
 tasks outside the file (`parent` shows null, `dependencies` and `dependents` drop them).
+
+The organization export's pages of allocations, time tracking entries and goal
+relationships (the whole organization's, O5) are here too, in the same shapes.
 """
 
 from __future__ import annotations

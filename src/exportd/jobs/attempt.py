@@ -48,6 +48,9 @@ class Ending(StrEnum):
     LOST = "lost"  # the lease was lost: another worker owns the job, or it ended meanwhile
 
 
+_NO_OUTCOME = JobOutcome("", 0, 0)
+
+
 def _never() -> bool:
     return False
 
@@ -83,6 +86,8 @@ class Attempt:
         self._handed_back = False  # released to `pending` by hand_back()
         self._settled = False  # its outcome is being recorded: too late to hand it back
         self._started: float | None = None  # time.monotonic() when the handler started
+        self._outcome = _NO_OUTCOME  # what the handler returned or raised, for the metrics
+        self._error: Exception | None = None
 
     @property
     def retry_delay(self) -> timedelta:
@@ -102,44 +107,48 @@ class Attempt:
         """
         job = self.job
         with logs.bound(export_gid=str(job.gid), export_kind=job.kind, attempt=job.attempts):
-            heartbeat = threading.Thread(
-                target=contextvars.copy_context().run,  # its lines name the export too
-                args=(self._heartbeat,),
-                name=f"exportd-heartbeat-{job.gid}",
-                daemon=True,
-            )
-            heartbeat.start()
-            log.info(
-                "export %s (%s) started by %s, attempt %d of %d",
-                job.gid,
-                job.kind,
-                self.worker_id,
-                job.attempts,
-                job.max_attempts,
-                extra={"worker": self.worker_id, "max_attempts": job.max_attempts},
-            )
-            self._started = time.monotonic()
-            context = JobContext(job, self.runtime, self.report_progress, self.cancelled)
-            outcome: JobOutcome | None = None
-            error: Exception | None = None
-            try:
-                outcome = self.handler(context)
-            except Exception as raised:
-                error = raised
-            finally:
-                self._ended.set()
-                heartbeat.join()
-            ending = self._record(outcome, error)
-            finished = outcome if ending is Ending.FINISHED else None
+            ending = self._run()
             metrics.attempt_ended(
                 job.kind,
                 ending.value,
                 self.duration,
-                file_bytes=finished.file_size if finished else None,
-                objects=finished.line_count if finished else None,
-                error=error,
+                file_bytes=self._outcome.file_size if ending is Ending.FINISHED else None,
+                objects=self._outcome.line_count if ending is Ending.FINISHED else None,
+                error=self._error,
             )
             return ending
+
+    def _run(self) -> Ending:
+        job = self.job
+        heartbeat = threading.Thread(
+            target=contextvars.copy_context().run,  # its lines name the export too
+            args=(self._heartbeat,),
+            name=f"exportd-heartbeat-{job.gid}",
+            daemon=True,
+        )
+        heartbeat.start()
+        log.info(
+            "export %s (%s) started by %s, attempt %d of %d",
+            job.gid,
+            job.kind,
+            self.worker_id,
+            job.attempts,
+            job.max_attempts,
+            extra={"worker": self.worker_id, "max_attempts": job.max_attempts},
+        )
+        self._started = time.monotonic()
+        context = JobContext(job, self.runtime, self.report_progress, self.cancelled)
+        outcome: JobOutcome | None = None
+        error: Exception | None = None
+        try:
+            outcome = self.handler(context)
+        except Exception as raised:
+            error = raised
+        finally:
+            self._ended.set()
+            heartbeat.join()
+        self._outcome, self._error = outcome or _NO_OUTCOME, error
+        return self._record(outcome, error)
 
     @property
     def duration(self) -> float:
