@@ -22,6 +22,7 @@ from exportd.store.schema import (
     access_tokens,
     attachments,
     custom_fields,
+    goal_relationships,
     goals,
     message_parents,
     messages,
@@ -120,6 +121,11 @@ def test_counts_are_the_enterprise_organization_s_undeleted_rows(
         "sections": select(func.count())
         .select_from(sections.join(projects))
         .where(projects.c.workspace_gid == org, sections.c.deleted_at.is_(None)),
+        "goal_relationships": select(func.count())
+        .select_from(
+            goal_relationships.join(goals, goals.c.gid == goal_relationships.c.supported_goal_gid)
+        )
+        .where(goals.c.workspace_gid == org, goal_relationships.c.deleted_at.is_(None)),
     }
     for kind, table in (("stories", stories), ("attachments", attachments)):
         in_org[kind] = (
