@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, insert
 
+from exportd import compose
 from exportd.clock import FrozenClock
 from exportd.domain.jobs import ExportJob, PermanentExportError, State
 from exportd.jobs import JobContext, JobOutcome, WorkerPool
@@ -330,7 +331,7 @@ def test_release_hands_the_job_back_without_counting_the_attempt(made: Jobs) -> 
 def test_a_job_survives_a_restart(made: Jobs, settings: Settings) -> None:
     job = made.create()
     made.runtime.close()
-    restarted = Runtime.open(settings)
+    restarted = compose.open_runtime(settings)
     try:
         claimed = jobs.claim(restarted.database, "after-restart", T0, LEASE)
         assert claimed is not None
@@ -380,9 +381,9 @@ def test_the_pool_runs_a_job_end_to_end(made: Jobs, pools: Callable[..., WorkerP
         context.report_progress(7)
         return _outcome(7)
 
-    pool = pools(handler, poll_interval=30)  # only wake() can start it promptly
+    pool = pools(handler, poll_interval=30)  # only a ring can start it promptly
     job = made.create()
-    pool.wake()
+    made.runtime.notices.enqueued()
     _wait_until(lambda: made.get(job.gid).state is State.FINISHED)
     finished = made.get(job.gid)
     assert (finished.progress_objects, finished.line_count) == (7, 7)

@@ -594,7 +594,6 @@ def test_an_organization_export_goes_to_s3_and_downloads_through_a_presigned_url
     assert isinstance(storage, S3Storage)
     seeded = seed_organization(runtime.database, SMALL)
     pool = WorkerPool(runtime, HANDLERS, workers=1, poll_interval=0.05)
-    runtime.job_enqueued = pool.wake
     pool.start()
     try:
         api = exports_api(live_server, seeded.service_account_token)

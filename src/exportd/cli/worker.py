@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from exportd import compose
 from exportd.cli.common import load_settings
 from exportd.jobs import WorkerPool
 from exportd.jobs.handlers import HANDLERS
@@ -38,7 +39,7 @@ def worker(
     )
     if settings.log_level.lower() != "debug":  # it logs every task, sweeps included
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
-    runtime = Runtime.open(settings)
+    runtime = compose.open_runtime(settings)
     try:
         runtime.migrate()
         if settings.queue == "procrastinate":
