@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, insert
+from sqlalchemy.exc import IntegrityError
 
 from exportd import compose
 from exportd.clock import FrozenClock
@@ -505,3 +506,30 @@ def test_a_worker_that_lost_its_lease_stops_and_writes_nothing(
     time.sleep(0.1)  # give the pool's worker time to (not) record anything
     current = made.get(job.gid)
     assert (current.state, current.lease_owner, current.attempts) == (State.STARTED, "other", 2)
+
+
+@pytest.mark.parametrize("kind", ["organization", "resource"])
+def test_the_database_refuses_a_second_unfinished_export_of_a_kind_as_in_progress(
+    made: Jobs, kind: str
+) -> None:
+    """What a request that raced past the in-progress check meets: named for what it is,
+    by the index that refused it, on both backends."""
+    first = made.create(kind=kind, job_gid=made.runtime.gids.next_int())
+    with pytest.raises(jobs.ExportInProgress), made.runtime.database.write() as connection:
+        jobs.create(
+            connection,
+            gid=made.runtime.gids.next_int(),
+            job_gid=made.runtime.gids.next_int(),
+            kind=kind,
+            workspace_gid=first.workspace_gid,
+            created_by_gid=made.user,
+            parameters={},
+            now=T0,
+        )
+
+
+def test_another_unique_violation_is_not_taken_for_an_export_in_progress(made: Jobs) -> None:
+    first = made.create(kind="resource", job_gid=made.runtime.gids.next_int())
+    with pytest.raises(IntegrityError) as refused:
+        made.create(kind="resource", job_gid=first.job_gid)  # in another organization
+    assert not isinstance(refused.value, jobs.ExportInProgress)
