@@ -24,6 +24,7 @@ from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.store import jobs
 from exportd.store.schema import users, workspaces
+from tests.polling import until
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -344,12 +345,8 @@ def test_a_job_survives_a_restart(made: Jobs, settings: Settings) -> None:
 # The worker pool, end to end on real threads.
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the worker pool")
-        time.sleep(0.02)
+def _wait_until(condition: Callable[[], bool]) -> None:
+    until(condition, 15.0, "the worker pool", interval=0.02)
 
 
 @pytest.fixture
