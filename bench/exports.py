@@ -121,9 +121,9 @@ def child(kind: str, home: str, url: str, organization_gid: str) -> None:
 
     from sqlalchemy import delete
 
+    from exportd import compose
     from exportd.jobs.context import JobContext
     from exportd.jobs.handlers import HANDLERS
-    from exportd.runtime import Runtime
     from exportd.settings import Settings
     from exportd.store import jobs
     from exportd.store.directory import service_accounts_of
@@ -136,7 +136,7 @@ def child(kind: str, home: str, url: str, organization_gid: str) -> None:
     parameters = {} if kind == "organization" else {"export_request_parameters": [part]}
     shards = 2 if kind == "sharded" else 1
     settings = Settings.load(home=Path(home), database_url=url, export_shards=shards)
-    runtime = Runtime.open(settings)
+    runtime = compose.open_runtime(settings)
     with runtime.database.write() as connection:
         connection.execute(delete(exports))  # jobs of interrupted runs: R9 would refuse
         creator = service_accounts_of(connection, int(organization_gid))[0]

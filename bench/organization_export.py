@@ -49,14 +49,14 @@ def child(home: str, organization_gid: str) -> None:
     """Run one export the way a worker does and print `lines bytes key`."""
     import threading
 
+    from exportd import compose
     from exportd.jobs.context import JobContext
     from exportd.jobs.handlers import export_organization
-    from exportd.runtime import Runtime
     from exportd.settings import Settings
     from exportd.store import jobs
     from exportd.store.directory import service_accounts_of
 
-    runtime = Runtime.open(Settings.load(home=Path(home)))
+    runtime = compose.open_runtime(Settings.load(home=Path(home)))
     runtime.migrate()
     with runtime.database.write() as connection:
         creator = service_accounts_of(connection, int(organization_gid))[0]

@@ -17,7 +17,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from exportd import compose
+from exportd.api import create_app
 from exportd.jobs import WorkerPool
 from exportd.jobs.handlers import HANDLERS
 from exportd.runtime import Runtime
@@ -83,10 +86,27 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
     """A migrated store with the system clock."""
-    runtime = Runtime.open(settings)
+    runtime = compose.open_runtime(settings)
     runtime.migrate()
     yield runtime
     runtime.close()
+
+
+class _CurrentApp:
+    """The app of the store the current test uses, built by `LiveServer.use()`; the server
+    itself, started once per session, has no store of its own and nothing to start."""
+
+    def __init__(self) -> None:
+        self.serving: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        assert self.serving is not None, "LiveServer.use() a runtime first"
+        await self.serving(scope, receive, send)
 
 
 class LiveServer:
@@ -100,10 +120,9 @@ class LiveServer:
         """`settings` (their defaults when None) configure the server: its timeouts."""
         import uvicorn
 
-        from exportd.api import create_app
         from exportd.api.server import server_config
 
-        self.app = create_app(None)  # type: ignore[arg-type]  # set by use()
+        self.app = _CurrentApp()
         config = server_config(
             self.app, settings or Settings(), host="127.0.0.1", port=0, log_level="warning"
         )
@@ -113,7 +132,7 @@ class LiveServer:
     def use(self, runtime: Runtime) -> LiveServer:
         """Serve `runtime`'s store; the links it hands out point at this server."""
         runtime.settings = runtime.settings.model_copy(update={"public_url": self.url})
-        self.app.state.runtime = runtime
+        self.app.serving = create_app(runtime)
         return self
 
     def __enter__(self) -> LiveServer:
@@ -164,7 +183,6 @@ def live_server(_session_server: LiveServer, runtime: Runtime) -> LiveServer:
 def workers(runtime: Runtime) -> Iterator[WorkerPool]:
     """One embedded export worker on the test's store, woken as soon as a job is created."""
     pool = WorkerPool(runtime, HANDLERS, workers=1, poll_interval=0.05)
-    runtime.job_enqueued = pool.wake
     pool.start()
     yield pool
     pool.stop(timeout=10)

@@ -12,7 +12,6 @@ Every process connects to PostgreSQL under its own `application_name` (libpq's
 from __future__ import annotations
 
 import gzip
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -37,6 +36,7 @@ from tests.conftest import _postgres_schema
 from tests.e2e.server import Server
 from tests.e2e.workers import Worker, owner_pid
 from tests.integration.s3_server import S3Server
+from tests.polling import until
 
 PREFIX = "exportd"
 LEASE = 2  # seconds: a dead worker's export is taken over about this soon
@@ -117,13 +117,6 @@ class Deployment(Generic[Seeded]):
             "WHERE application_name = :name"
         )
         return self._scalar(query, name=worker.env["PGAPPNAME"])
-
-
-def until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"waited {timeout}s for {what}"
-        time.sleep(0.05)
 
 
 def bearer(seeded: SeedResult) -> dict[str, str]:

@@ -29,9 +29,9 @@ from tests.e2e.deployment import (
     published_objects,
     request_organization_export,
     stored_objects,
-    until,
     wait_until_ended,
 )
+from tests.polling import until
 
 pytestmark = pytest.mark.postgres
 

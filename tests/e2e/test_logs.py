@@ -15,8 +15,8 @@ from exportd.datagen.spec import SeedResult, SeedSpec
 from exportd.settings import Settings
 from exportd.store import migrate
 from exportd.store.database import Database
-from tests.e2e.deployment import until
 from tests.e2e.server import Server
+from tests.polling import until
 
 SMALL = SeedSpec(seed=3, users=4, teams=1, projects=2, tasks=20, stories_per_task=1)
 QUERY_SECRET = "query-secret-0123456789"

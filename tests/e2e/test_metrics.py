@@ -11,11 +11,11 @@ import httpx
 from exportd.settings import Settings
 from exportd.store import jobs
 from exportd.store.database import Database
-from tests.e2e.deployment import until
 from tests.e2e.server import Server, free_port
 from tests.e2e.test_logs import finished_export, seeded_home
 from tests.e2e.workers import Worker
 from tests.metrics_text import Series, label_values, parse, value
+from tests.polling import until
 
 EXPORT_ROUTE = "/api/1.0/organization_exports/{organization_export_gid}"
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import redis
 
-from exportd.runtime import Runtime
+from exportd import compose
 from exportd.settings import Settings
 from tests.conftest import _postgres_schema
 from tests.e2e.server import Server
@@ -41,7 +41,7 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture
 def world(tmp_path: Path, postgres_url: str) -> World:
-    runtime = Runtime.open(Settings.load(home=tmp_path / "seed", database_url=postgres_url))
+    runtime = compose.open_runtime(Settings.load(home=tmp_path / "seed", database_url=postgres_url))
     try:
         runtime.migrate()
         return build_world(runtime)

@@ -36,10 +36,10 @@ from tests.e2e.deployment import (
     resource_lines,
     running_on,
     stored_objects,
-    until,
     wait_until_ended,
 )
 from tests.e2e.workers import owner_pid
+from tests.polling import until
 
 pytestmark = pytest.mark.postgres
 

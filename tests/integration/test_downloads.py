@@ -12,7 +12,7 @@ import httpx
 import pytest
 from isal import igzip
 
-from exportd.api import downloads
+from exportd import compose
 from exportd.clock import FrozenClock
 from exportd.runtime import Runtime
 from exportd.settings import Settings
@@ -44,9 +44,6 @@ class WatchedStorage(LocalStorage):
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     with LiveServer() as server:
-        routes = server.app.routes
-        if not any(getattr(route, "path", None) == "/downloads/{token}" for route in routes):
-            routes.extend(downloads.routes)
         yield server
 
 
@@ -61,7 +58,7 @@ def runtime(tmp_path: Path, clock: FrozenClock) -> Iterator[Runtime]:
     settings = Settings.load(
         home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'unused.sqlite3'}"
     )
-    runtime = Runtime.open(settings, clock=clock)
+    runtime = compose.open_runtime(settings, clock=clock)
     yield runtime
     runtime.close()
 
@@ -78,7 +75,7 @@ def storage(tmp_path: Path) -> WatchedStorage:
 @pytest.fixture
 def client(server: LiveServer, runtime: Runtime, storage: WatchedStorage) -> Iterator[httpx.Client]:
     runtime.storage = storage
-    server.app.state.runtime = runtime
+    server.use(runtime)
     with httpx.Client(base_url=server.url, timeout=10) as client:
         yield client
 

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
+from exportd import compose
 from exportd.cli import app
 from exportd.datagen import importer
 from exportd.datagen.fields import ImportRefused
@@ -53,7 +54,7 @@ def open_store(backend: str, folder: Path, template: Path) -> Iterator[Runtime]:
     else:
         urls = _postgres_schema()
     for url in urls:
-        runtime = Runtime.open(Settings.load(home=folder / "home", database_url=url))
+        runtime = compose.open_runtime(Settings.load(home=folder / "home", database_url=url))
         runtime.migrate()
         try:
             yield runtime

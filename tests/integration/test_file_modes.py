@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from exportd.runtime import Runtime
+from exportd import compose
 from exportd.settings import Settings
 from exportd.store.database import Database
 
@@ -31,7 +31,7 @@ def mode(path: Path) -> int:
 def test_a_new_home_and_its_database_are_private(tmp_path: Path) -> None:
     settings = Settings.load(home=tmp_path / "new" / "home")
     assert mode(settings.home) == 0o700
-    runtime = Runtime.open(settings)
+    runtime = compose.open_runtime(settings)
     try:
         runtime.migrate()
         with runtime.database.read() as connection:  # the WAL and its index exist meanwhile

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, insert
+from sqlalchemy.exc import IntegrityError
 
+from exportd import compose
 from exportd.clock import FrozenClock
 from exportd.domain.jobs import ExportJob, PermanentExportError, State
 from exportd.jobs import JobContext, JobOutcome, WorkerPool
@@ -22,6 +24,7 @@ from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.store import jobs
 from exportd.store.schema import users, workspaces
+from tests.polling import until
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -330,7 +333,7 @@ def test_release_hands_the_job_back_without_counting_the_attempt(made: Jobs) -> 
 def test_a_job_survives_a_restart(made: Jobs, settings: Settings) -> None:
     job = made.create()
     made.runtime.close()
-    restarted = Runtime.open(settings)
+    restarted = compose.open_runtime(settings)
     try:
         claimed = jobs.claim(restarted.database, "after-restart", T0, LEASE)
         assert claimed is not None
@@ -342,12 +345,8 @@ def test_a_job_survives_a_restart(made: Jobs, settings: Settings) -> None:
 # The worker pool, end to end on real threads.
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the worker pool")
-        time.sleep(0.02)
+def _wait_until(condition: Callable[[], bool]) -> None:
+    until(condition, 15.0, "the worker pool", interval=0.02)
 
 
 @pytest.fixture
@@ -380,9 +379,9 @@ def test_the_pool_runs_a_job_end_to_end(made: Jobs, pools: Callable[..., WorkerP
         context.report_progress(7)
         return _outcome(7)
 
-    pool = pools(handler, poll_interval=30)  # only wake() can start it promptly
+    pool = pools(handler, poll_interval=30)  # only a ring can start it promptly
     job = made.create()
-    pool.wake()
+    made.runtime.notices.enqueued()
     _wait_until(lambda: made.get(job.gid).state is State.FINISHED)
     finished = made.get(job.gid)
     assert (finished.progress_objects, finished.line_count) == (7, 7)
@@ -504,3 +503,30 @@ def test_a_worker_that_lost_its_lease_stops_and_writes_nothing(
     time.sleep(0.1)  # give the pool's worker time to (not) record anything
     current = made.get(job.gid)
     assert (current.state, current.lease_owner, current.attempts) == (State.STARTED, "other", 2)
+
+
+@pytest.mark.parametrize("kind", ["organization", "resource"])
+def test_the_database_refuses_a_second_unfinished_export_of_a_kind_as_in_progress(
+    made: Jobs, kind: str
+) -> None:
+    """What a request that raced past the in-progress check meets: named for what it is,
+    by the index that refused it, on both backends."""
+    first = made.create(kind=kind, job_gid=made.runtime.gids.next_int())
+    with pytest.raises(jobs.ExportInProgress), made.runtime.database.write() as connection:
+        jobs.create(
+            connection,
+            gid=made.runtime.gids.next_int(),
+            job_gid=made.runtime.gids.next_int(),
+            kind=kind,
+            workspace_gid=first.workspace_gid,
+            created_by_gid=made.user,
+            parameters={},
+            now=T0,
+        )
+
+
+def test_another_unique_violation_is_not_taken_for_an_export_in_progress(made: Jobs) -> None:
+    first = made.create(kind="resource", job_gid=made.runtime.gids.next_int())
+    with pytest.raises(IntegrityError) as refused:
+        made.create(kind="resource", job_gid=first.job_gid)  # in another organization
+    assert not isinstance(refused.value, jobs.ExportInProgress)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from exportd.jobs.maintenance import sweep_once
 from exportd.runtime import Runtime
 from exportd.store.schema import metadata
 from tests.conftest import LiveServer
+from tests.polling import until
 
 SMALL = SeedSpec(
     seed=3, users=6, teams=2, projects=3, tasks=60, stories_per_task=2,
@@ -47,13 +47,14 @@ def request_export(api: Any, organization_gid: int) -> dict[str, Any]:
 
 
 def wait_until_done(api: Any, gid: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        export: dict[str, Any] = api.get_organization_export(gid, {})
-        if export["state"] in ("finished", "error"):
-            return export
-        time.sleep(0.05)
-    raise AssertionError(f"export {gid} did not finish in {timeout}s")
+    seen: list[dict[str, Any]] = []
+
+    def ended() -> bool:
+        seen.append(api.get_organization_export(gid, {}))
+        return seen[-1]["state"] in ("finished", "error")
+
+    until(ended, timeout, f"export {gid} to end")
+    return seen[-1]
 
 
 def deleted_gids(runtime: Runtime) -> set[str]:

@@ -15,6 +15,7 @@ import pytest
 from procrastinate import JobContext
 from sqlalchemy import text
 
+from exportd import compose
 from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedResult, SeedSpec
 from exportd.domain.jobs import ExportJob
@@ -120,12 +121,12 @@ def test_processes_defer_messages_only_when_the_queue_is_procrastinate(
     tmp_path: Path, database_url: str
 ) -> None:
     home = tmp_path / "home"
-    queued = Runtime.open(
+    queued = compose.open_runtime(
         Settings.load(home=home, database_url=database_url, queue="procrastinate")
     )
-    embedded = Runtime.open(Settings.load(home=home, database_url=database_url))
-    assert isinstance(queued.job_created, Delivery)
-    assert not isinstance(embedded.job_created, Delivery)
+    embedded = compose.open_runtime(Settings.load(home=home, database_url=database_url))
+    assert isinstance(queued.notices.defer, Delivery)
+    assert embedded.notices.defer is None
     queued.close()
     embedded.close()
 

@@ -48,6 +48,7 @@ from tests.integration.test_organization_exports import (
     request_export,
     wait_until_done,
 )
+from tests.polling import until
 
 KEY = "exports/1234.json.gz"
 NAME = "organization_export_1234.json.gz"
@@ -594,7 +595,6 @@ def test_an_organization_export_goes_to_s3_and_downloads_through_a_presigned_url
     assert isinstance(storage, S3Storage)
     seeded = seed_organization(runtime.database, SMALL)
     pool = WorkerPool(runtime, HANDLERS, workers=1, poll_interval=0.05)
-    runtime.job_enqueued = pool.wake
     pool.start()
     try:
         api = exports_api(live_server, seeded.service_account_token)
@@ -737,13 +737,6 @@ def test_a_source_deleted_while_composing_aborts_the_upload(storage: S3Storage) 
     assert open_uploads(storage) == []
 
 
-def _wait_for(condition: Any, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def _client_without_retries(s3: S3Server) -> Any:
     return boto3.session.Session().client(
         "s3",
@@ -778,7 +771,7 @@ def test_an_abort_failed_in_an_outage_is_retried_until_s3_is_back(
         assert storage.deferred_aborts.pending == 1
     finally:
         s3.start()
-    _wait_for(lambda: storage.deferred_aborts.pending == 0, timeout=5)
+    until(lambda: storage.deferred_aborts.pending == 0, 5, "the deferred aborts")
     assert open_uploads(storage) == []
     assert "retrying in the background" in caplog.text
     assert f"aborted the upload of {PREFIX}/{KEY} on a later attempt" in caplog.text
@@ -798,7 +791,7 @@ def test_a_composition_cut_by_an_outage_leaves_no_upload_once_s3_is_back(
         assert storage.deferred_aborts.pending == 1
     finally:
         s3.start()
-    _wait_for(lambda: storage.deferred_aborts.pending == 0, timeout=5)
+    until(lambda: storage.deferred_aborts.pending == 0, 5, "the deferred aborts")
     assert open_uploads(storage) == []
     assert storage.stat(KEY) is None
 
@@ -809,7 +802,7 @@ def test_a_pending_abort_of_an_upload_already_gone_is_dropped(
     caplog.set_level(logging.INFO, logger="exportd.storage.s3")
     storage = S3Storage(bucket, PREFIX, client, abort_retry_delays=(0.05, 0.1))
     storage.deferred_aborts.add(f"{PREFIX}/{KEY}", "no-such-upload")  # S3: NoSuchUpload
-    _wait_for(lambda: storage.deferred_aborts.pending == 0, timeout=5)
+    until(lambda: storage.deferred_aborts.pending == 0, 5, "the deferred aborts")
     assert f"the upload of {PREFIX}/{KEY} was gone already" in caplog.text
 
 
@@ -824,7 +817,7 @@ def test_a_pending_abort_is_given_up_after_its_deadline(
 
     aborts = DeferredAborts(unreachable, first_delay=0.02, max_delay=0.16, deadline=0.6)
     aborts.add("tenant/x", "upload-1")
-    _wait_for(lambda: aborts.pending == 0, timeout=5)
+    until(lambda: aborts.pending == 0, 5, "the deferred aborts")
     waits = [later - earlier for earlier, later in itertools.pairwise(attempts)]
     assert len(waits) >= 3
     for wait, least in zip(waits, [0.04, 0.08, 0.16, 0.16], strict=False):

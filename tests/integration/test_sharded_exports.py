@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from exportd import compose
 from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import SeedResult, SeedSpec
 from exportd.domain.jobs import ExportJob
@@ -50,7 +51,7 @@ MIXED: list[dict[str, Any]] = [
 def sharded(settings: Settings) -> Iterator[Runtime]:
     """A runtime that splits task exports of 50 tasks or more in up to 3 shards."""
     split = {"export_shards": 3, "export_shard_min_tasks": 50}
-    runtime = Runtime.open(settings.model_copy(update=split))
+    runtime = compose.open_runtime(settings.model_copy(update=split))
     runtime.migrate()
     yield runtime
     runtime.close()
@@ -189,7 +190,7 @@ def test_a_sharded_export_to_s3_is_joined_in_the_bucket(
             "s3_endpoint_url": s3.url,
             "s3_region": REGION,
         }
-        runtime = Runtime.open(settings.model_copy(update=update))
+        runtime = compose.open_runtime(settings.model_copy(update=update))
         runtime.migrate()
         try:
             seeded = seed_organization(runtime.database, SPEC)
@@ -215,7 +216,6 @@ def test_a_sharded_export_through_the_sdk_downloads_as_one_file(
     """What a user sees: the job succeeds and the one file behind the download link is the
     unsplit export."""
     pool = WorkerPool(sharded, HANDLERS, workers=1, poll_interval=0.05)
-    sharded.job_enqueued = pool.wake
     pool.start()
     try:
         sdk = served.sdk(seeded.service_account_token)

@@ -14,8 +14,8 @@ import json
 import tempfile
 from pathlib import Path
 
+from exportd import compose
 from exportd.datagen.seed import seed_organization
-from exportd.runtime import Runtime
 from exportd.settings import Settings
 from tests.oracle.cases import GOLDEN, SPECS, exports, golden_path, sha256
 
@@ -27,7 +27,7 @@ def main() -> None:
             settings = Settings.load(
                 home=Path(home), database_url=f"sqlite:///{home}/oracle.sqlite3"
             )
-            runtime = Runtime.open(settings)
+            runtime = compose.open_runtime(settings)
             runtime.migrate()
             try:
                 seeded = seed_organization(runtime.database, spec)

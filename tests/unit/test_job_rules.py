@@ -94,19 +94,9 @@ def test_a_job_is_a_frozen_value_built_from_a_row() -> None:
     job = ExportJob.from_row(_row())
     assert job.state is State.STARTED
     assert job.job_status == "in_progress"
-    assert not job.is_terminal
     with pytest.raises(AttributeError):
         job.state = State.FINISHED  # type: ignore[misc]
-    assert ExportJob.from_row(_row(state="error")).is_terminal
     assert ExportJob.from_row(_row(parameters=None)).parameters == {}
-
-
-def test_a_lease_expires_only_on_a_started_job_after_its_time() -> None:
-    job = ExportJob.from_row(_row())
-    assert not job.lease_expired(NOW)
-    assert job.lease_expired(NOW + timedelta(milliseconds=1))
-    pending = ExportJob.from_row(_row(state="pending", lease_expires_at=None))
-    assert not pending.lease_expired(NOW + timedelta(days=1))
 
 
 def test_each_retry_waits_four_times_longer_than_the_one_before() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Table, insert
 
+from exportd import compose
 from exportd.domain.resources import RESOURCES
 from exportd.exports.organization import RESOURCE_TYPES, organization_objects
 from exportd.exports.shapes import Obj, setting_gid
@@ -306,7 +307,7 @@ def exported(
         urls = _postgres_schema()
     for url in urls:
         home = tmp_path_factory.mktemp("home")
-        runtime = Runtime.open(Settings.load(home=home, database_url=url))
+        runtime = compose.open_runtime(Settings.load(home=home, database_url=url))
         runtime.migrate()
         try:
             sample = build_sample(runtime)

@@ -30,7 +30,8 @@ API_PREFIX = "/api/1.0"
 
 
 def create_app(runtime: Runtime) -> Starlette:
-    """An ASGI app serving the API over `runtime` (which the caller opens and closes)."""
+    """An ASGI app serving the API over `runtime` (which the caller opens and closes;
+    `compose.build()` makes both)."""
     app = Starlette(
         routes=[
             *health.routes,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from starlette.routing import Route
 
+from exportd.api import presenters
 from exportd.api.endpoint import Call, Reply, parse_gid, route
-from exportd.api.jobs import job_shape
 from exportd.errors import InvalidRequest
 from exportd.services.graph_exports import request_graph_export
 
@@ -23,7 +23,7 @@ def create_graph_export(call: Call) -> Reply:
         raise InvalidRequest("parent: Missing input")
     parent = parse_gid(body.parent, "parent")
     answer = request_graph_export(call.runtime, call.caller_gid, parent)
-    return Reply(job_shape(call.runtime, answer.job), status=201)
+    return Reply(presenters.job(call.runtime, answer.job), status=201)
 
 
 routes: list[Route] = [route("/exports/graph", create_graph_export, "job", method="POST")]

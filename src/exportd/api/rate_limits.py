@@ -165,11 +165,10 @@ class RateLimits:
         self.limiter: Limiter | None = None
 
     def _limiter(self, scope: Scope) -> Limiter:
-        """The limiter of the app's runtime, made on first use (tests set the runtime of an
-        app after creating it, and may swap it)."""
-        runtime: Runtime = scope["app"].state.runtime
-        if self.limiter is None or self.limiter.runtime is not runtime:
-            self.limiter = Limiter.open(runtime)
+        """The limiter of the app's runtime, made on first use (the middleware is built
+        before the app it wraps holds its runtime)."""
+        if self.limiter is None:
+            self.limiter = Limiter.open(scope["app"].state.runtime)
         return self.limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -13,6 +13,7 @@ import orjson
 import typer
 from pydantic import ValidationError
 
+from exportd import compose
 from exportd.errors import ExportdError, clip
 from exportd.observability import logs
 from exportd.runtime import Runtime
@@ -57,7 +58,7 @@ def describe_settings_error(error: ValidationError) -> str:
 @contextmanager
 def open_runtime(ctx: typer.Context, *, migrate: bool = True, **more: Any) -> Iterator[Runtime]:
     """The runtime of a command, migrated to the newest schema unless told otherwise."""
-    runtime = Runtime.open(load_settings(ctx, **more))
+    runtime = compose.open_runtime(load_settings(ctx, **more))
     try:
         if migrate:
             runtime.migrate()

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from exportd.api import create_app
+from exportd import compose
 from exportd.api.server import server_config
 from exportd.cli.common import load_settings
 from exportd.cli.demo import announce_demo
@@ -44,12 +44,13 @@ def serve(
     """Serve the API and run export workers. Migrations are applied first; SIGTERM or Ctrl-C
     stop it cleanly (running exports finish or are handed back to be retried)."""
     settings = load_settings(ctx, service=True, host=host, port=port, workers=workers)
-    runtime = Runtime.open(settings)
+    server = compose.build(settings)
+    runtime = server.runtime
     try:
         runtime.migrate()
         if demo:
             announce_demo(runtime)
-        config = server_config(create_app(runtime), settings)
+        config = server_config(server.app, settings)
         # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the
         # handler that was there before it; a quiet one lets us close the store and exit 0.
         for stop in (signal.SIGTERM, signal.SIGINT):
@@ -73,7 +74,6 @@ def background_work(runtime: Runtime) -> Iterator[None]:
     if settings.workers:
         lease = timedelta(seconds=settings.job_lease)
         pool = WorkerPool(runtime, HANDLERS, workers=settings.workers, lease=lease)
-        runtime.job_enqueued = pool.wake
         pool.start()
     maintenance.start()
     try:

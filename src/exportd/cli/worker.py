@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from exportd import compose
 from exportd.cli.common import fail, load_settings
 from exportd.jobs import WorkerPool
 from exportd.jobs.handlers import HANDLERS
@@ -35,7 +36,7 @@ def worker(
     """Run export jobs until SIGTERM or Ctrl-C; running exports then get EXPORTD_STOP_TIMEOUT
     seconds to finish, and are handed back to another worker if they do not."""
     settings = load_settings(ctx, service=True, worker_concurrency=concurrency)
-    runtime = Runtime.open(settings)
+    runtime = compose.open_runtime(settings)
     try:
         runtime.migrate()
         with _metrics(runtime):

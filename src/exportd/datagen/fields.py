@@ -15,8 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
 from exportd.errors import InvalidRequest
-
-MAX_GID = (1 << 63) - 1
+from exportd.numbers import MAX_GID
 
 
 class ImportRefused(InvalidRequest):

@@ -31,9 +31,6 @@ class State(StrEnum):
     ERROR = "error"  # given up, `error_reason` says why; final
 
 
-TERMINAL_STATES = frozenset({State.FINISHED, State.ERROR})
-
-
 class PermanentExportError(ExportdError):
     """Raised by export code when trying again cannot help (the organization is gone, the
     parameters can never be satisfied): the job ends in `error` at once, with this message."""
@@ -162,10 +159,6 @@ class ExportJob:
         )
 
     @property
-    def is_terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
-
-    @property
     def job_status(self) -> str:
         """The state as a resource or graph export's job shows it (R2)."""
         return JOB_STATUSES[self.state.value]
@@ -184,12 +177,4 @@ class ExportJob:
             and self.file_deleted_at is None
             and self.completed_at is not None
             and now < self.completed_at + retention
-        )
-
-    def lease_expired(self, now: datetime) -> bool:
-        """True when a started job's worker has not renewed its lease in time."""
-        return (
-            self.state is State.STARTED
-            and self.lease_expires_at is not None
-            and self.lease_expires_at < now
         )

@@ -1,8 +1,8 @@
 """What export code sees of the job it runs, whoever runs it.
 
-The same handler runs in the embedded worker pool (`jobs.runner`) and, later, in separate
-worker processes on a queue engine: it gets a `JobContext`, returns a `JobOutcome`, and
-raises `PermanentExportError` when trying again cannot help. It knows nothing of leases,
+The same handler runs in the embedded worker pool (`jobs.runner`) and in `exportd worker`
+processes on procrastinate (`jobs.queue`): it gets a `JobContext`, returns a `JobOutcome`,
+and raises `PermanentExportError` when trying again cannot help. It knows nothing of leases,
 heartbeats or retries; those belong to the runner and to `store.jobs`.
 """
 

@@ -31,8 +31,9 @@ DEFAULT_LEASE = timedelta(seconds=30)
 class WorkerPool:
     """`workers` threads that run export jobs of the kinds `handlers` knows.
 
-    `poll_interval` is how long an idle worker waits before looking for work again
-    (`wake()` cuts the wait short); `lease` is how long a job stays this pool's without a
+    `poll_interval` is how long an idle worker waits before looking for work again (a
+    ring of `runtime.notices.wakeup`, made when a job is created here, cuts the wait
+    short); `lease` is how long a job stays this pool's without a
     heartbeat, so how soon another worker retries a job whose worker died. Heartbeats renew
     the lease every `lease / 3`, and write progress at most every `progress_interval`.
     """
@@ -63,8 +64,7 @@ class WorkerPool:
         host = socket.gethostname()[:32]
         self.name = f"{host}:{os.getpid()}:{secrets.token_hex(3)}"
         self._stopping = threading.Event()
-        self._wakeup = threading.Condition()
-        self._generation = 0  # bumped by wake(), so a wake during a claim is not missed
+        self._wakeup = runtime.notices.wakeup
         self._lock = threading.Lock()
         self._running: dict[int, Attempt] = {}
         self._threads: list[threading.Thread] = []
@@ -82,12 +82,6 @@ class WorkerPool:
             thread.start()
         log.info("worker pool %s started %d workers", self.name, self.workers)
 
-    def wake(self) -> None:
-        """Make idle workers look for work now (called after a job is created)."""
-        with self._wakeup:
-            self._generation += 1
-            self._wakeup.notify_all()
-
     def running(self) -> list[int]:
         """Gids of the jobs this pool is running now."""
         with self._lock:
@@ -101,7 +95,7 @@ class WorkerPool:
         running in its daemon thread, but it can no longer finish the job: its lease is gone.
         """
         self._stopping.set()
-        self.wake()
+        self._wakeup.ring()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -115,7 +109,7 @@ class WorkerPool:
 
     def _work(self, worker_id: str) -> None:
         while not self._stopping.is_set():
-            generation = self._generation
+            generation = self._wakeup.generation
             try:
                 job = store.claim(
                     self.runtime.database,
@@ -153,9 +147,5 @@ class WorkerPool:
                     self._running.pop(job.gid, None)
 
     def _idle(self, generation: int) -> None:
-        """Wait for the poll interval, a wake() since `generation`, or stop()."""
-        with self._wakeup:
-            self._wakeup.wait_for(
-                lambda: self._stopping.is_set() or self._generation != generation,
-                timeout=self.poll_interval,
-            )
+        """Wait for the poll interval, a ring since `generation`, or stop()."""
+        self._wakeup.wait(generation, self.poll_interval, self._stopping)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from exportd.domain.jobs import ExportJob
 from exportd.domain.permissions import check_graph_export
@@ -41,18 +40,16 @@ def request_graph_export(runtime: Runtime, caller_gid: int, parent_gid: int) -> 
     try:
         with runtime.database.write() as connection:
             answer = _answer(runtime, connection, caller_gid, parent_gid)
-    except IntegrityError as error:
+    except jobs.ExportInProgress:
         # A concurrent request of the same caller for the same parent created its job
         # first; the partial unique index let only one in. That one is the answer.
-        if not any(name in str(error.orig) for name in ("parent_gid", "graph_export")):
-            raise
         with runtime.database.read() as connection:
             existing = graph_jobs.in_progress(connection, parent_gid, caller_gid)
-        if existing is None:
+        if existing is None:  # it ended in between: the caller may simply ask again
             raise
         return GraphExportAnswer(existing, created=False)
     if answer.created:
-        runtime.job_enqueued()
+        runtime.notices.enqueued()
     return answer
 
 
@@ -91,5 +88,5 @@ def _answer(
         parameters={"parent": str(parent_gid), "parent_type": parent.kind},
         now=now,
     )
-    runtime.job_created(connection, job.gid)
+    runtime.notices.created(connection, job.gid)
     return GraphExportAnswer(job, created=True)

@@ -34,6 +34,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from exportd.domain.jobs import (
     ExportJob,
@@ -53,6 +54,41 @@ DEFAULT_MAX_ATTEMPTS = 3
 
 _NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None}
 
+_ONE_IN_PROGRESS = [
+    index
+    for index in exports.indexes
+    if index.unique and index.dialect_options["postgresql"]["where"] is not None
+]
+ONE_IN_PROGRESS_INDEXES = frozenset(str(index.name) for index in _ONE_IN_PROGRESS)
+"""The partial unique indexes that allow one unfinished export at a time: of a kind per
+workspace (R9 for resource exports, one per organization for organization exports), and
+of a parent per requester for graph exports."""
+_SQLITE_ONE_IN_PROGRESS = tuple(
+    "UNIQUE constraint failed: " + ", ".join(f"exports.{column.name}" for column in index.columns)
+    for index in _ONE_IN_PROGRESS
+)
+"""What SQLite says when one of them refused a row: it names the index's columns, not the
+index (`exports.job_gid`, the other unique column, reads differently)."""
+
+
+class ExportInProgress(Exception):
+    """A new job was refused by the database because an unfinished export of its kind
+    holds its place (its workspace's, or its parent's): a concurrent request got there
+    first."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"an export of kind {kind} is already in progress")
+        self.kind = kind
+
+
+def _one_in_progress_refused(error: IntegrityError) -> bool:
+    """Whether `error` is one of ONE_IN_PROGRESS_INDEXES refusing a row: by the constraint
+    name in PostgreSQL's diagnostics, by the columns SQLite names."""
+    diagnostics = getattr(error.orig, "diag", None)
+    if diagnostics is not None:
+        return getattr(diagnostics, "constraint_name", None) in ONE_IN_PROGRESS_INDEXES
+    return any(str(error.orig) == message for message in _SQLITE_ONE_IN_PROGRESS)
+
 
 def create(
     connection: Connection,
@@ -68,25 +104,34 @@ def create(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> ExportJob:
     """Insert a pending job in the caller's transaction (so the request's own checks, such
-    as one export per workspace, commit or roll back with it)."""
-    row = connection.execute(
-        insert(exports)
-        .values(
-            gid=gid,
-            kind=kind,
-            job_gid=job_gid,
-            parent_gid=parent_gid,
-            workspace_gid=workspace_gid,
-            created_by_gid=created_by_gid,
-            parameters=dict(parameters),
-            state=State.PENDING.value,
-            attempts=0,
-            max_attempts=max_attempts,
-            progress_objects=0,
-            created_at=now,
-        )
-        .returning(*exports.c)
-    ).one()
+    as one export per workspace, commit or roll back with it).
+
+    Raises ExportInProgress when the database refused it for an unfinished export of the
+    same kind (the transaction is then to be rolled back).
+    """
+    try:
+        row = connection.execute(
+            insert(exports)
+            .values(
+                gid=gid,
+                kind=kind,
+                job_gid=job_gid,
+                parent_gid=parent_gid,
+                workspace_gid=workspace_gid,
+                created_by_gid=created_by_gid,
+                parameters=dict(parameters),
+                state=State.PENDING.value,
+                attempts=0,
+                max_attempts=max_attempts,
+                progress_objects=0,
+                created_at=now,
+            )
+            .returning(*exports.c)
+        ).one()
+    except IntegrityError as error:
+        if _one_in_progress_refused(error):
+            raise ExportInProgress(kind) from None
+        raise
     return _job(row)
 
 
