@@ -30,7 +30,7 @@ from exportd.exports.organization import organization_chunks
 from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.store import schema
-from exportd.store.export_reads import paired_snapshot
+from exportd.store.export_reads import arrow_snapshot
 from tests.conftest import _postgres_schema
 from tests.unit.test_shapes_organization import T0, Sample, build_sample
 
@@ -117,8 +117,8 @@ def untouched(
 
 def dump(runtime: Runtime, organization: int, path: Path) -> Counter[str]:
     database = runtime.database
-    with paired_snapshot(database) as (connection, snap):
-        counts, _ = write_file(path, organization_chunks(connection, snap, organization))
+    with arrow_snapshot(database) as snap:
+        counts, _ = write_file(path, organization_chunks(snap, organization))
         return counts
 
 

@@ -14,7 +14,7 @@ from exportd.domain.resource_exports import parse_export_request
 from exportd.exports.organization import organization_chunks
 from exportd.exports.resource import resource_export_chunks, resource_export_objects
 from exportd.runtime import Runtime
-from exportd.store.export_reads import paired_snapshot
+from exportd.store.export_reads import arrow_snapshot, paired_snapshot
 from exportd.store.schema import tasks
 
 SPEC = SeedSpec(seed=9, users=4, teams=1, projects=2, tasks=40, stories_per_task=1, messages=2)
@@ -30,10 +30,8 @@ def test_writers_go_on_while_an_export_reads_and_the_export_keeps_its_snapshot(
         ).scalar_one()
 
     database = runtime.database
-    with paired_snapshot(database) as (reader, snap):
-        pages = organization_chunks(
-            reader, snap, seeded.organization_gid, batch_size=10, task_batch_size=10
-        )
+    with arrow_snapshot(database) as snap:
+        pages = organization_chunks(snap, seeded.organization_gid, batch_size=10, task_batch_size=10)
         first_type, _, _ = next(pages)  # the export is under way
         assert first_type == "workspace"
 

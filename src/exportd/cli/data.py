@@ -14,7 +14,7 @@ from exportd.datagen.importer import import_jsonl
 from exportd.exports.jsonl import write_file, write_pieces
 from exportd.exports.organization import RESOURCE_TYPES, organization_chunks
 from exportd.exports.shapes import DEFAULT_PERMALINK_BASE
-from exportd.store.export_reads import paired_snapshot
+from exportd.store.export_reads import arrow_snapshot
 
 
 def import_file(
@@ -66,8 +66,8 @@ def dump(
 ) -> None:
     """Write an organization's objects as JSON Lines in the export format."""
     started = time.perf_counter()
-    with open_runtime(ctx) as runtime, paired_snapshot(runtime.database) as (connection, snap):
-        pieces = organization_chunks(connection, snap, organization, permalink_base=permalink_base)
+    with open_runtime(ctx) as runtime, arrow_snapshot(runtime.database) as snap:
+        pieces = organization_chunks(snap, organization, permalink_base=permalink_base)
         if output is None or str(output) == "-":
             stdout = typer.get_binary_stream("stdout")
             counts, _ = write_pieces(pieces, stdout, compress=False)

@@ -34,8 +34,8 @@ def export_organization(context: JobContext) -> JobOutcome:
     return _stream(
         context,
         f"exports/{job.gid}.json.gz",
-        lambda connection, snap: organization_chunks(
-            connection, snap, job.workspace_gid, task_batch_size=batch_size
+        lambda _connection, snap: organization_chunks(
+            snap, job.workspace_gid, task_batch_size=batch_size
         ),
     )
 

@@ -42,7 +42,9 @@ from sqlalchemy import (
     and_,
     exists,
     func,
+    or_,
     select,
+    true,
     type_coerce,
 )
 from sqlalchemy.engine import Dialect, make_url
@@ -52,9 +54,24 @@ from exportd.errors import ExportdError
 from exportd.store import arrow_reader
 from exportd.store.database import Database
 from exportd.store.schema import (
+    allocations,
     attachments,
     custom_field_enum_options,
     custom_fields,
+    goal_followers,
+    goal_likes,
+    goal_relationships,
+    goals,
+    message_followers,
+    message_likes,
+    message_parents,
+    messages,
+    portfolio_items,
+    portfolio_memberships,
+    portfolios,
+    project_custom_field_settings,
+    project_followers,
+    project_memberships,
     projects,
     sections,
     stories,
@@ -67,6 +84,9 @@ from exportd.store.schema import (
     task_memberships,
     task_tags,
     tasks,
+    team_memberships,
+    teams,
+    time_tracking_entries,
     users,
     workspace_memberships,
     workspaces,
@@ -488,3 +508,505 @@ def story_likes_in(snap: ArrowSnapshot, first: int, last: int) -> pl.DataFrame:
         .order_by(likes.story_gid, likes.gid)
     )
     return snap.frame(query)
+
+
+# The organization's other objects (everything but tasks and their children), a page of
+# objects at a time in gid order (`WHERE gid > after ORDER BY gid LIMIT n`), and the rows
+# each page's relations need, by the page's gids.
+
+
+def page(
+    snap: ArrowSnapshot, query: AnySelect, key: ColumnElement[int], after: int | None, limit: int
+) -> pl.DataFrame:
+    """The next `limit` rows of `query` in `key` order after `after`."""
+    if after is not None:
+        query = query.where(key > after)
+    return snap.frame(query.order_by(key).limit(limit))
+
+
+def _member(user_gid: ColumnElement[int], organization_gid: int) -> Condition:
+    wm = workspace_memberships
+    return exists(
+        select(wm.c.gid).where(
+            wm.c.user_gid == user_gid,
+            wm.c.workspace_gid == organization_gid,
+            wm.c.deleted_at.is_(None),
+        )
+    )
+
+
+def workspace_rows(snap: ArrowSnapshot, organization_gid: int) -> pl.DataFrame:
+    w = workspaces
+    query = select(*snap.columns(w, "gid", "name", "email_domains", "is_organization"))
+    return snap.frame(query.where(w.c.gid == organization_gid, w.c.deleted_at.is_(None)))
+
+
+def user_rows(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    """The organization's members (an undeleted membership of it)."""
+    u = users
+    query = select(*snap.columns(u, "gid", "name", "email", "photo")).where(
+        u.c.deleted_at.is_(None), _member(u.c.gid, organization_gid)
+    )
+    return page(snap, query, u.c.gid, after, limit)
+
+
+def workspace_membership_rows(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    wm = workspace_memberships
+    query = select(*snap.columns(wm)).where(
+        wm.c.workspace_gid == organization_gid, wm.c.deleted_at.is_(None)
+    )
+    return page(snap, query, wm.c.gid, after, limit)
+
+
+def team_names(snap: ArrowSnapshot, organization_gid: int) -> pl.DataFrame:
+    return named(snap, teams, organization_gid)
+
+
+def portfolio_names(snap: ArrowSnapshot, organization_gid: int) -> pl.DataFrame:
+    return named(snap, portfolios, organization_gid)
+
+
+def goal_names(snap: ArrowSnapshot, organization_gid: int) -> pl.DataFrame:
+    """`gid, name, owner_gid` of the organization's undeleted goals."""
+    g = goals
+    query = select(g.c.gid, g.c.name, g.c.owner_gid).where(in_organization(g, organization_gid))
+    return snap.frame(query.order_by(g.c.gid))
+
+
+def rows_in_organization(
+    snap: ArrowSnapshot,
+    table: Table,
+    organization_gid: int,
+    where: Sequence[Condition],
+    after: int | None,
+    limit: int,
+) -> pl.DataFrame:
+    """Undeleted rows of a table with a `workspace_gid` (teams, projects, tags…)."""
+    query = select(*snap.columns(table)).where(in_organization(table, organization_gid), *where)
+    return page(snap, query, table.c.gid, after, limit)
+
+
+def teams_page(
+    snap: ArrowSnapshot, organization_gid: int, where: Sequence[Condition], after: int | None,
+    limit: int,
+) -> pl.DataFrame:  # fmt: skip
+    return rows_in_organization(snap, teams, organization_gid, where, after, limit)
+
+
+def custom_fields_page(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    return rows_in_organization(snap, custom_fields, organization_gid, (), after, limit)
+
+
+def tags_page(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    return rows_in_organization(snap, tags, organization_gid, (), after, limit)
+
+
+def projects_page(
+    snap: ArrowSnapshot, organization_gid: int, where: Sequence[Condition], after: int | None,
+    limit: int,
+) -> pl.DataFrame:  # fmt: skip
+    return rows_in_organization(snap, projects, organization_gid, where, after, limit)
+
+
+def portfolios_page(
+    snap: ArrowSnapshot, organization_gid: int, where: Sequence[Condition], after: int | None,
+    limit: int,
+) -> pl.DataFrame:  # fmt: skip
+    return rows_in_organization(snap, portfolios, organization_gid, where, after, limit)
+
+
+def goals_page(
+    snap: ArrowSnapshot, organization_gid: int, where: Sequence[Condition], after: int | None,
+    limit: int,
+) -> pl.DataFrame:  # fmt: skip
+    return rows_in_organization(snap, goals, organization_gid, where, after, limit)
+
+
+def memberships_page(
+    snap: ArrowSnapshot, table: Table, parents: Table, organization_gid: int,
+    after: int | None, limit: int,
+) -> pl.DataFrame:  # fmt: skip
+    """Undeleted team, project or portfolio memberships of the organization's undeleted
+    parents (`parents`)."""
+    kind = parents.name.removesuffix("s")
+    query = (
+        select(*snap.columns(table))
+        .join(parents, parents.c.gid == table.c[f"{kind}_gid"])
+        .where(table.c.deleted_at.is_(None), in_organization(parents, organization_gid))
+    )
+    return page(snap, query, table.c.gid, after, limit)
+
+
+def team_memberships_page(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    return memberships_page(snap, team_memberships, teams, organization_gid, after, limit)
+
+
+def project_memberships_page(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    return memberships_page(snap, project_memberships, projects, organization_gid, after, limit)
+
+
+def portfolio_memberships_page(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    return memberships_page(
+        snap, portfolio_memberships, portfolios, organization_gid, after, limit
+    )
+
+
+def sections_page(
+    snap: ArrowSnapshot, organization_gid: int, where: Sequence[Condition], after: int | None,
+    limit: int,
+) -> pl.DataFrame:  # fmt: skip
+    """Undeleted sections of the organization's undeleted projects."""
+    s = sections
+    query = (
+        select(*snap.columns(s))
+        .join(projects, projects.c.gid == s.c.project_gid)
+        .where(s.c.deleted_at.is_(None), in_organization(projects, organization_gid), *where)
+    )
+    return page(snap, query, s.c.gid, after, limit)
+
+
+def linked(
+    snap: ArrowSnapshot, owner: ColumnElement[int], other: ColumnElement[int],
+    gids: Collection[int], *where: Condition,
+) -> pl.DataFrame:  # fmt: skip
+    """`owner, other` rows of a plain link (members, followers) of the owners `gids`, by
+    owner then linked gid."""
+    query = select(owner.label("owner"), other.label("other")).where(
+        snap.among(owner, gids), *where
+    )
+    return snap.frame(query.order_by(owner, other))
+
+
+def team_members(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    tm = team_memberships.c
+    return linked(snap, tm.team_gid, tm.user_gid, gids, tm.deleted_at.is_(None))
+
+
+def project_members(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    pm = project_memberships.c
+    return linked(snap, pm.project_gid, pm.user_gid, gids, pm.deleted_at.is_(None))
+
+
+def project_followers_of(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    pf = project_followers.c
+    return linked(snap, pf.project_gid, pf.user_gid, gids)
+
+
+def portfolio_members(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    pm = portfolio_memberships.c
+    return linked(snap, pm.portfolio_gid, pm.user_gid, gids, pm.deleted_at.is_(None))
+
+
+def goal_followers_of(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    gf = goal_followers.c
+    return linked(snap, gf.goal_gid, gf.user_gid, gids)
+
+
+def message_followers_of(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    mf = message_followers.c
+    return linked(snap, mf.message_gid, mf.user_gid, gids)
+
+
+def likes_of(snap: ArrowSnapshot, parent: ColumnElement[int], gids: Collection[int]) -> pl.DataFrame:
+    """`owner, gid, user_gid` of the likes of `gids` (`parent`: a likes table's owner)."""
+    table = parent.table  # type: ignore[attr-defined]
+    query = select(parent.label("owner"), table.c.gid, table.c.user_gid).where(
+        snap.among(parent, gids)
+    )
+    return snap.frame(query.order_by(parent, table.c.gid))
+
+
+def goal_likes_of(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    return likes_of(snap, goal_likes.c.goal_gid, gids)
+
+
+def message_likes_of(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    return likes_of(snap, message_likes.c.message_gid, gids)
+
+
+def story_likes_of(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    """`story_gid, gid, user_gid` of the likes of the stories `gids`."""
+    likes = story_likes.c
+    query = select(likes.story_gid, likes.gid, likes.user_gid).where(
+        snap.among(likes.story_gid, gids)
+    )
+    return snap.frame(query.order_by(likes.story_gid, likes.gid))
+
+
+def current_status_updates(
+    snap: ArrowSnapshot, organization_gid: int, gids: Collection[int]
+) -> pl.DataFrame:
+    """`owner, parent_type, gid, title` of the status updates of the parents `gids`
+    (projects, portfolios, goals), each parent's newest first."""
+    link, m = message_parents.c, messages.c
+    query = (
+        select(link.parent_gid.label("owner"), link.parent_type, m.gid, m.title)
+        .join(messages, m.gid == link.message_gid)
+        .where(
+            m.resource_subtype == "status_update",
+            in_organization(messages, organization_gid),
+            snap.among(link.parent_gid, gids),
+        )
+        .order_by(link.parent_gid, m.created_at.desc(), m.gid.desc())
+    )
+    return snap.frame(query)
+
+
+def field_settings(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    """`owner, custom_field_gid, is_important` of the projects `gids`."""
+    s = project_custom_field_settings.c
+    query = select(s.project_gid.label("owner"), s.custom_field_gid, s.is_important).where(
+        snap.among(s.project_gid, gids)
+    )
+    return snap.frame(query.order_by(s.project_gid, s.custom_field_gid))
+
+
+def portfolio_items_of(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    """`owner, project_gid, item_portfolio_gid` of the portfolios `gids`, by position."""
+    i = portfolio_items.c
+    query = select(i.portfolio_gid.label("owner"), i.project_gid, i.item_portfolio_gid).where(
+        snap.among(i.portfolio_gid, gids)
+    )
+    return snap.frame(query.order_by(i.portfolio_gid, i.position))
+
+
+# Messages and status updates, and their stories and attachments.
+
+PARENT_TABLES: dict[str, Table] = {
+    "project": projects,
+    "portfolio": portfolios,
+    "team": teams,
+    "goal": goals,
+}
+"""Where a message's parent lives, by `message_parents.parent_type`."""
+
+
+def _to_team() -> Condition:
+    """The message was sent to a team (StatusUpdateResponse has no place for that parent)."""
+    mp = message_parents
+    return exists(
+        select(mp.c.message_gid).where(
+            mp.c.message_gid == messages.c.gid, mp.c.parent_type == "team"
+        )
+    )
+
+
+def _live_parent(link: Table, organization_gid: int) -> Condition:
+    """The parent a `message_parents` row names is exported (undeleted, in the
+    organization): the reference is polymorphic, so one EXISTS per parent type."""
+    return or_(
+        *(
+            and_(
+                link.c.parent_type == kind,
+                exists(
+                    select(table.c.gid).where(
+                        table.c.gid == link.c.parent_gid, in_organization(table, organization_gid)
+                    )
+                ),
+            )
+            for kind, table in PARENT_TABLES.items()
+        )
+    )
+
+
+MESSAGE_COLUMNS = tuple(c.key for c in messages.c if c.key != "deleted_at")
+
+
+def status_updates_page(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    """Status updates of projects, portfolios and goals (not of teams)."""
+    m = messages
+    query = select(*snap.columns(m, *MESSAGE_COLUMNS)).where(
+        in_organization(m, organization_gid), m.c.resource_subtype == "status_update",
+        ~_to_team(),
+    )  # fmt: skip
+    return page(snap, query, m.c.gid, after, limit)
+
+
+def messages_page(
+    snap: ArrowSnapshot,
+    organization_gid: int,
+    where: Sequence[Condition],
+    after: int | None,
+    limit: int,
+    *,
+    every_status_update: bool,
+) -> pl.DataFrame:
+    """Default messages and the status updates of teams (or every status update)."""
+    m = messages
+    kinds = (
+        true()
+        if every_status_update
+        else or_(
+            m.c.resource_subtype == "default",
+            and_(m.c.resource_subtype == "status_update", _to_team()),
+        )
+    )
+    query = select(*snap.columns(m, *MESSAGE_COLUMNS)).where(
+        in_organization(m, organization_gid), kinds, *where
+    )
+    return page(snap, query, m.c.gid, after, limit)
+
+
+def message_gids_page(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    """`gid` of the organization's undeleted messages of every kind."""
+    m = messages
+    query = select(m.c.gid).where(in_organization(m, organization_gid))
+    return page(snap, query, m.c.gid, after, limit)
+
+
+def message_links(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataFrame:
+    """`owner, parent_type, parent_gid` of the messages `gids`, by message then parent."""
+    mp = message_parents.c
+    query = select(mp.message_gid.label("owner"), mp.parent_type, mp.parent_gid).where(
+        snap.among(mp.message_gid, gids)
+    )
+    return snap.frame(query.order_by(mp.message_gid, mp.parent_gid))
+
+
+def message_children(
+    snap: ArrowSnapshot, table: Table, gids: Collection[int], *, by_creation: bool
+) -> pl.DataFrame:
+    """Undeleted stories or attachments of the messages `gids`, by message, then each
+    message's oldest first (`by_creation`) or in gid order."""
+    owner = table.c.message_gid
+    skipped = ("task_gid", "message_gid", "deleted_at", "modified_at")
+    names = [c.key for c in table.c if c.key not in skipped]
+    order = (table.c.created_at, table.c.gid) if by_creation else (table.c.gid,)
+    query = (
+        select(owner.label("owner"), *snap.columns(table, *names))
+        .where(table.c.deleted_at.is_(None), snap.among(owner, gids))
+        .order_by(owner, *order)
+    )
+    return snap.frame(query)
+
+
+def message_stories(
+    snap: ArrowSnapshot, gids: Collection[int], *, by_creation: bool
+) -> pl.DataFrame:
+    return message_children(snap, stories, gids, by_creation=by_creation)
+
+
+def message_attachments(
+    snap: ArrowSnapshot, gids: Collection[int], *, by_creation: bool
+) -> pl.DataFrame:
+    return message_children(snap, attachments, gids, by_creation=by_creation)
+
+
+def message_targets(
+    snap: ArrowSnapshot, organization_gid: int, gids: Collection[int]
+) -> pl.DataFrame:
+    """`gid, resource_subtype, title, parent_type` of the exported messages among `gids`:
+    a status update counts only with its parent exported."""
+    m, mp = messages.c, message_parents
+    query = (
+        select(m.gid, m.resource_subtype, m.title, mp.c.parent_type)
+        .outerjoin(mp, mp.c.message_gid == m.gid)
+        .where(
+            in_organization(messages, organization_gid),
+            snap.among(m.gid, gids),
+            or_(
+                m.resource_subtype == "default",
+                and_(mp.c.message_gid.is_not(None), _live_parent(mp, organization_gid)),
+            ),
+        )
+    )
+    return snap.frame(query)
+
+
+# Goal relationships, allocations and time tracking entries of the whole organization.
+
+
+def goal_relationships_page(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    """The undeleted relationships of the organization's undeleted goals."""
+    gr = goal_relationships
+    query = (
+        select(*snap.columns(gr))
+        .join(goals, goals.c.gid == gr.c.supported_goal_gid)
+        .where(gr.c.deleted_at.is_(None), in_organization(goals, organization_gid))
+    )
+    return page(snap, query, gr.c.gid, after, limit)
+
+
+def allocations_page(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    """The organization's undeleted allocations of undeleted projects, with the names
+    their references show (a deleted user's name is null: the reference is left out)."""
+    a = allocations
+    assignee, creator = users.alias("assignee"), users.alias("creator")
+    query = (
+        select(
+            *snap.columns(a),
+            projects.c.name.label("project_name"),
+            assignee.c.name.label("assignee_name"),
+            creator.c.name.label("creator_name"),
+        )
+        .join(projects, projects.c.gid == a.c.project_gid)
+        .outerjoin(
+            assignee, and_(assignee.c.gid == a.c.assignee_gid, assignee.c.deleted_at.is_(None))
+        )
+        .outerjoin(
+            creator, and_(creator.c.gid == a.c.created_by_gid, creator.c.deleted_at.is_(None))
+        )
+        .where(
+            a.c.workspace_gid == organization_gid,
+            a.c.deleted_at.is_(None),
+            projects.c.deleted_at.is_(None),
+        )
+    )
+    return page(snap, query, a.c.gid, after, limit)
+
+
+def time_entries_page(
+    snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
+) -> pl.DataFrame:
+    """The undeleted time tracking entries of the organization's undeleted tasks, with
+    their task's compact columns and the names their references show."""
+    e = time_tracking_entries
+    creator, task_creator = users.alias("creator"), users.alias("task_creator")
+    project = projects.alias("attributable")
+    query = (
+        select(
+            *snap.columns(e),
+            tasks.c.name.label("task_name"),
+            tasks.c.resource_subtype.label("task_subtype"),
+            tasks.c.created_by_gid.label("task_created_by_gid"),
+            task_creator.c.name.label("task_creator_name"),
+            project.c.name.label("project_name"),
+            creator.c.name.label("creator_name"),
+        )
+        .join(tasks, tasks.c.gid == e.c.task_gid)
+        .outerjoin(
+            task_creator,
+            and_(task_creator.c.gid == tasks.c.created_by_gid, task_creator.c.deleted_at.is_(None)),
+        )
+        .outerjoin(
+            project,
+            and_(project.c.gid == e.c.attributable_to_gid, project.c.deleted_at.is_(None)),
+        )
+        .outerjoin(
+            creator, and_(creator.c.gid == e.c.created_by_gid, creator.c.deleted_at.is_(None))
+        )
+        .where(e.c.deleted_at.is_(None), in_organization(tasks, organization_gid))
+    )
+    return page(snap, query, e.c.gid, after, limit)
