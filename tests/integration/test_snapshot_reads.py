@@ -31,7 +31,9 @@ def test_writers_go_on_while_an_export_reads_and_the_export_keeps_its_snapshot(
 
     database = runtime.database
     with arrow_snapshot(database) as snap:
-        pages = organization_chunks(snap, seeded.organization_gid, batch_size=10, task_batch_size=10)
+        pages = organization_chunks(
+            snap, seeded.organization_gid, batch_size=10, task_batch_size=10
+        )
         first_type, _, _ = next(pages)  # the export is under way
         assert first_type == "workspace"
 

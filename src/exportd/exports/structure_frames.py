@@ -34,8 +34,8 @@ from exportd.exports.frames import (
     named_lookup,
     ndjson,
     project_frame,
-    without_absent,
     refer,
+    without_absent,
 )
 from exportd.exports.task_frames import LINES_PER_WRITE, Lookups, attachment_columns, story_columns
 from exportd.store import export_reads as reads
@@ -69,9 +69,10 @@ class Compacts:
             portfolios=named_lookup(reads.portfolio_names(snap, organization_gid), "portfolio"),
             goals=goals.select(
                 pl.col("gid").alias(KEY),
-                pl.struct(gid_text(), pl.lit("goal").alias("resource_type"), "name",
-                          "owner").alias(VALUE),
-            ),  # fmt: skip
+                pl.struct(gid_text(), pl.lit("goal").alias("resource_type"), "name", "owner").alias(
+                    VALUE
+                ),
+            ),
             fields=definitions.select(
                 pl.col("custom_field_gid").alias(KEY),
                 field_compact("custom_field_gid").alias(VALUE),
@@ -332,7 +333,9 @@ def _user(gid: str, name: str) -> pl.Expr:
     )
 
 
-def shaped(frame: pl.DataFrame, resource_type: str, base: str, tree: FieldTree | None = None) -> pl.DataFrame:
+def shaped(
+    frame: pl.DataFrame, resource_type: str, base: str, tree: FieldTree | None = None
+) -> pl.DataFrame:
     """A page's columns as `resource_type`'s objects (cut to `tree`, when given)."""
     fields = fields_of(resource_type, base)
     if tree is None:
@@ -398,7 +401,9 @@ def users(scope: Scope) -> Iterator[pl.DataFrame]:
     reader may see). A photo is an object whose keys come from the rows (`photo` of users
     is one set of sizes)."""
     organization = scope.compacts.workspaces["value"]
-    for rows in scope.pages(lambda after, n: reads.user_rows(scope.snap, scope.organization_gid, after, n)):
+    for rows in scope.pages(
+        lambda after, n: reads.user_rows(scope.snap, scope.organization_gid, after, n)
+    ):
         photo = rows["photo"].str.json_decode(infer_schema_length=None)
         yield rows.with_columns(
             photo.alias("photo"),
@@ -415,7 +420,9 @@ def workspace_memberships(scope: Scope) -> Iterator[pl.DataFrame]:
 
 def teams(scope: Scope, where: Sequence[Condition] = ()) -> Iterator[pl.DataFrame]:
     read = reads.teams_page
-    for rows in scope.pages(lambda after, n: read(scope.snap, scope.organization_gid, where, after, n)):
+    for rows in scope.pages(
+        lambda after, n: read(scope.snap, scope.organization_gid, where, after, n)
+    ):
         members = reads.team_members(scope.snap, rows["gid"].to_list())
         rows = attach(rows, _links(members, scope.compacts.users, "members"), "members")
         yield scope.with_workspace(rows)
@@ -455,8 +462,8 @@ def _settings(rows: pl.DataFrame, frame: pl.DataFrame, compacts: Compacts) -> pl
     """`owner, custom_field_settings` (in their full form: they have no object of their
     own in the export to point at), of fields that are exported."""
     rows = keep_found(rows, "custom_field_gid", compacts.fields, "custom_field")
-    rows = keep_found(rows, "owner", frame.select(pl.col("gid").alias(KEY),
-                                                  pl.col("compact").alias(VALUE)), "project")  # fmt: skip
+    projects = frame.select(pl.col("gid").alias(KEY), pl.col("compact").alias(VALUE))
+    rows = keep_found(rows, "owner", projects, "project")
     gids = [setting_gid(p, f) for p, f in rows.select("owner", "custom_field_gid").iter_rows()]
     rows = rows.with_columns(pl.Series("setting_gid", gids, dtype=pl.String))
     value = pl.struct(
@@ -512,7 +519,9 @@ def portfolio_memberships(scope: Scope) -> Iterator[pl.DataFrame]:
 
 def sections(scope: Scope, where: Sequence[Condition] = ()) -> Iterator[pl.DataFrame]:
     read = reads.sections_page
-    for rows in scope.pages(lambda after, n: read(scope.snap, scope.organization_gid, where, after, n)):
+    for rows in scope.pages(
+        lambda after, n: read(scope.snap, scope.organization_gid, where, after, n)
+    ):
         yield keep_found(rows, "project_gid", scope.compacts.projects, "project")
 
 
@@ -658,7 +667,9 @@ def goal_relationships(scope: Scope) -> Iterator[pl.DataFrame]:
     """Relationships whose two ends are exported (undeleted, of the organization)."""
     refs, read = scope.compacts, reads.goal_relationships_page
     for rows in scope.pages(lambda after, n: read(scope.snap, scope.organization_gid, after, n)):
-        rows = keep_found(rows, "supported_goal_gid", refs.goals, "supported_goal").with_row_index("row")
+        rows = keep_found(rows, "supported_goal_gid", refs.goals, "supported_goal").with_row_index(
+            "row"
+        )
         found = []
         columns = ("supporting_goal_gid", "supporting_project_gid", "supporting_portfolio_gid")
         lookups = (refs.goals, refs.projects, refs.portfolios)

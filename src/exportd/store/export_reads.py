@@ -660,9 +660,7 @@ def project_memberships_page(
 def portfolio_memberships_page(
     snap: ArrowSnapshot, organization_gid: int, after: int | None, limit: int
 ) -> pl.DataFrame:
-    return memberships_page(
-        snap, portfolio_memberships, portfolios, organization_gid, after, limit
-    )
+    return memberships_page(snap, portfolio_memberships, portfolios, organization_gid, after, limit)
 
 
 def sections_page(
@@ -721,9 +719,11 @@ def message_followers_of(snap: ArrowSnapshot, gids: Collection[int]) -> pl.DataF
     return linked(snap, mf.message_gid, mf.user_gid, gids)
 
 
-def likes_of(snap: ArrowSnapshot, parent: ColumnElement[int], gids: Collection[int]) -> pl.DataFrame:
+def likes_of(
+    snap: ArrowSnapshot, parent: ColumnElement[int], gids: Collection[int]
+) -> pl.DataFrame:
     """`owner, gid, user_gid` of the likes of `gids` (`parent`: a likes table's owner)."""
-    table = parent.table  # type: ignore[attr-defined]
+    table = parent.table
     query = select(parent.label("owner"), table.c.gid, table.c.user_gid).where(
         snap.among(parent, gids)
     )
