@@ -29,8 +29,7 @@ from exportd.domain.jobs import PermanentExportError
 from exportd.domain.projection import FieldTree
 from exportd.domain.resources import RESOURCES
 from exportd.exports import structure
-from exportd.exports.compacts import Compacts
-from exportd.exports.context import Export, Pages
+from exportd.exports.context import Export
 from exportd.exports.jsonl import Piece, encode_page, pieces_of
 from exportd.exports.reader import BATCH_SIZE
 from exportd.exports.shapes import DEFAULT_PERMALINK_BASE, Obj, day, named, ts
@@ -244,69 +243,4 @@ def time_tracking_entry(row: Any, visible_projects: Container[int] | None = None
         "approval_status": row.approval_status,
         "billable_status": row.billable_status,
         "description": row.description,
-    }
-
-
-# The organization export's part: every allocation, time tracking entry and goal
-# relationship of the organization (O5), after everything they refer to.
-
-
-def allocation_pages(export: Export) -> Pages:
-    where = graph_reads.allocations_in(export.reader.organization_gid)
-    for rows in graph_reads.allocation_pages(export.reader.connection, where, export.batch_size):
-        yield [allocation(row) for row in rows]
-
-
-def time_entry_pages(export: Export) -> Pages:
-    reader = export.reader
-    pages = graph_reads.time_entry_pages(
-        reader.connection, reader.organization_gid, None, export.batch_size
-    )
-    for rows in pages:
-        yield [time_tracking_entry(row) for row in rows]
-
-
-SUPPORTING = {
-    "supporting_goal_gid": "goal",
-    "supporting_project_gid": "project",
-    "supporting_portfolio_gid": "portfolio",
-}
-
-
-def goal_relationship_pages(export: Export) -> Pages:
-    """Relationships whose two ends are exported (undeleted, of the organization)."""
-    refs, reader = export.compacts, export.reader
-    pages = graph_reads.goal_relationship_pages(
-        reader.connection, reader.organization_gid, export.batch_size
-    )
-    for rows in pages:
-        for row in rows:
-            refs.want("goal", [row.supported_goal_gid])
-            for column, kind in SUPPORTING.items():
-                refs.want(kind, [getattr(row, column)])
-        refs.load()
-        yield [
-            goal_relationship(row, supported, supporting)
-            for row in rows
-            if (supported := refs.get("goal", row.supported_goal_gid)) is not None
-            and (supporting := _supporting(refs, row)) is not None
-        ]
-
-
-def _supporting(refs: Compacts, row: Any) -> Obj | None:
-    for column, kind in SUPPORTING.items():
-        if getattr(row, column) is not None:
-            return refs.get(kind, getattr(row, column))
-    return None
-
-
-def goal_relationship(row: Any, supported: Obj, supporting: Obj) -> Obj:
-    """GoalRelationshipResponse."""
-    return {
-        "gid": str(row.gid),
-        "resource_type": "goal_relationship",
-        "resource_subtype": row.resource_subtype,
-        "supporting_resource": supporting,
-        "contribution_weight": row.contribution_weight,
-        "supported_goal": supported,
     }

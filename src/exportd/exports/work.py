@@ -49,36 +49,6 @@ def _messages() -> ColumnElement[bool]:
     )
 
 
-def status_update_pages(export: Export, *where: Where) -> Pages:
-    """Status updates: each has one parent, and is left out when that parent is not exported."""
-    reader, refs = export.reader, export.compacts
-    query = export.reader.table(messages).where(
-        reader.in_organization(messages), _status_updates(), *where
-    )
-    for page in export.pages(query, messages.c.gid):
-        gids = [row.gid for row in page]
-        links = {gid: rows[0] for gid, rows in _parent_links(reader, gids).items()}
-        liked = likes(reader, message_likes.c.message_gid, gids)
-        for link in links.values():
-            refs.want(link.parent_type, [link.parent_gid])
-        refs.want("user", [row.created_by_gid for row in page])
-        refs.want("user", (user for pairs in liked.values() for _, user in pairs))
-        refs.load()
-        shown = []
-        for row in page:
-            found = links.get(row.gid)
-            if found is None:
-                continue
-            parent = refs.get(found.parent_type, found.parent_gid)
-            if parent is not None:
-                shown.append(
-                    task_shapes.status_update(
-                        row, found.parent_type, parent, liked.get(row.gid, ()), refs
-                    )
-                )
-        yield shown
-
-
 def _parent_links(reader: Reader, gids: list[int]) -> dict[int, list[AnyRow]]:
     """The `(parent_type, parent_gid)` links of a page of messages."""
     mp = message_parents

@@ -349,11 +349,6 @@ def allocations_of(project_gids: Collection[int]) -> Condition:
     return _among(allocations.c.project_gid, project_gids)
 
 
-def allocations_in(organization_gid: int) -> Condition:
-    """Every allocation of the organization (its export's)."""
-    return allocations.c.workspace_gid == organization_gid
-
-
 def allocation_pages(
     connection: Connection, where: Condition, batch_size: int
 ) -> Iterator[Sequence[Row[Any]]]:
@@ -422,23 +417,6 @@ def time_entry_pages(
     if tasks_where is not None:
         query = query.where(tasks_where)
     yield from _pages(connection, query, entries.c.gid, batch_size)
-
-
-def goal_relationship_pages(
-    connection: Connection, organization_gid: int, batch_size: int
-) -> Iterator[Sequence[Row[Any]]]:
-    """The undeleted relationships of the organization's undeleted goals, in gid order."""
-    gr = goal_relationships
-    query = (
-        select(gr)
-        .join(goals, goals.c.gid == gr.c.supported_goal_gid)
-        .where(
-            gr.c.deleted_at.is_(None),
-            goals.c.workspace_gid == organization_gid,
-            goals.c.deleted_at.is_(None),
-        )
-    )
-    yield from _pages(connection, query, gr.c.gid, batch_size)
 
 
 def _pages(
