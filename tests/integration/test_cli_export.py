@@ -8,6 +8,7 @@ expired, corrupt, truncated; and the rate limit is set low enough for a storm of
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import signal
 import subprocess
@@ -122,6 +123,8 @@ def test_organization_export_to_a_verified_file(
     assert result["lines"] == len(objects)
     assert result["bytes"] == output.stat().st_size
     assert result["checked"]["lines"]  # against the server's progress extension
+    assert result["checked"]["sha256"]  # against the download's Repr-Digest
+    assert result["sha256"] == hashlib.sha256(output.read_bytes()).hexdigest()
     assert leftovers(tmp_path) == []  # no .part, no sidecar after success
     assert "finished" in done.stderr  # plain progress lines off a terminal
 
@@ -246,6 +249,23 @@ def test_a_damaged_file_is_detected_and_not_published(
     assert [e.method for e in proxy.exchanges].count("POST") == 1
     assert proxy.downloads()[-1].range is None
     lines_of(output)
+
+
+def test_a_file_whose_digest_differs_is_not_published(
+    proxy: Proxy, seeded: SeedResult, workers: WorkerPool, tmp_path: Path
+) -> None:
+    """A byte changed in the gzip header's OS field: the stream still decompresses with
+    every line and CRC intact, so only the server's Repr-Digest can tell."""
+    output = tmp_path / "org.json.gz"
+    proxy.faults.corrupt_at = 9
+    done = org_export(proxy, seeded, output)
+    assert done.returncode == 1
+    *_, last = done.stderr.splitlines()
+    assert last == (
+        f"error: {output}: the file's sha256 differs from the server's Repr-Digest; not kept"
+    ), done.stderr
+    assert not output.exists()
+    assert leftovers(tmp_path) == ["org.json.gz.part.json"]
 
 
 def test_ctrl_c_keeps_a_part_the_same_command_continues(

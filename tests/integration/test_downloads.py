@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,6 +29,7 @@ START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 # Incompressible lines, so the file spans many of the server's 64 KiB read chunks.
 LINES = [os.urandom(60).hex().encode() + b"\n" for _ in range(20_000)]
 DATA = igzip.compress(b"".join(LINES))
+DIGEST = f"sha-256=:{base64.b64encode(hashlib.sha256(DATA).digest()).decode()}:"
 
 
 class WatchedStorage(LocalStorage):
@@ -84,7 +87,8 @@ def client(server: LiveServer, runtime: Runtime, storage: WatchedStorage) -> Ite
 def url(runtime: Runtime, server: LiveServer) -> str:
     """A fresh link, as a GET of a finished export hands it out; relative to the server."""
     settings = runtime.settings.model_copy(update={"public_url": server.url})
-    full = links.download_url(settings, KEY, NAME, runtime.clock(), TTL)
+    digest = hashlib.sha256(DATA).hexdigest()  # recorded on the export's row when written
+    full = links.download_url(settings, KEY, NAME, runtime.clock(), TTL, digest)
     return full.removeprefix(server.url)
 
 
@@ -115,7 +119,8 @@ def test_headers_describe_the_file(
     assert "content-encoding" not in headers  # the client must get the gzip bytes as they are
     assert headers["content-disposition"] == f'attachment; filename="{NAME}"'
     assert headers["content-length"] == str(len(DATA))
-    assert headers["etag"] == stored.etag
+    assert headers["repr-digest"] == DIGEST  # RFC 9530: the sha-256 of the whole file
+    assert headers["etag"].startswith('"sha256-')  # made from the content, not size and mtime
     assert headers["accept-ranges"] == "bytes"
     assert "last-modified" in headers
     assert str(tmp_path) not in url
@@ -148,6 +153,46 @@ def test_a_range_gets_exactly_those_bytes(
     assert response.content == DATA[start : end + 1]
     assert response.headers["content-range"] == f"bytes {start}-{end}/{len(DATA)}"
     assert response.headers["content-length"] == str(end - start + 1)
+    assert response.headers["repr-digest"] == DIGEST  # still of the whole file
+
+
+def test_the_etag_follows_the_content_not_the_file(
+    client: httpx.Client, url: str, runtime: Runtime, server: LiveServer, storage: WatchedStorage
+) -> None:
+    """The same bytes published again (a new inode, a new mtime) keep their ETag; other
+    bytes under the same key get another."""
+    first = client.head(url).headers["etag"]
+    with storage.start_upload(KEY) as upload:
+        upload.write(DATA)
+        again = upload.publish()
+    assert client.head(url).headers["etag"] == first
+    other = igzip.compress(b"".join(LINES[1:]))
+    with storage.start_upload(KEY) as upload:
+        upload.write(other)
+        changed = upload.publish()
+    assert again.sha256 != changed.sha256 == hashlib.sha256(other).hexdigest()
+    settings = runtime.settings.model_copy(update={"public_url": server.url})
+    fresh = links.download_url(settings, KEY, NAME, runtime.clock(), TTL, changed.sha256)
+    response = client.get(fresh.removeprefix(server.url))
+    assert response.content == other
+    assert response.headers["etag"] != first
+    assert response.headers["repr-digest"] == (
+        f"sha-256=:{base64.b64encode(hashlib.sha256(other).digest()).decode()}:"
+    )
+
+
+def test_a_link_without_a_digest_is_served_with_the_storages_etag(
+    client: httpx.Client, runtime: Runtime, server: LiveServer, storage: WatchedStorage
+) -> None:
+    """Exports finished before digests were recorded still download, without one."""
+    settings = runtime.settings.model_copy(update={"public_url": server.url})
+    old = links.download_url(settings, KEY, NAME, runtime.clock(), TTL)
+    response = client.get(old.removeprefix(server.url))
+    stored = storage.stat(KEY)
+    assert stored is not None
+    assert response.content == DATA
+    assert "repr-digest" not in response.headers
+    assert response.headers["etag"] == stored.etag
 
 
 def test_an_unsatisfiable_range_is_416(client: httpx.Client, url: str) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,7 +125,7 @@ def dump(runtime: Runtime, organization: int, path: Path) -> Counter[str]:
 
 
 def read_lines(path: Path) -> list[bytes]:
-    with open_input(path) as stream:
+    with open_input(path) as (_, stream):
         return list(stream)
 
 
@@ -364,3 +366,40 @@ def test_the_commands_report_errors_and_exit_non_zero(
     refused = cli(untouched.settings, "import", str(write_lines(tmp_path / "bad.jsonl", lines)))
     assert refused.exit_code == 1
     assert "error: line 3: not valid JSON" in refused.stderr
+
+
+def _exportd(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """`exportd …` in its own process with pipes for output, as in a script or a CI log."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("EXPORTD_")}
+    environment["EXPORTD_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "exportd", *args],
+        capture_output=True, env=environment, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_off_a_terminal_progress_is_a_few_plain_lines_on_stderr(tmp_path: Path) -> None:
+    """seed, dump and import off a terminal: stdout holds only what was asked for (a JSON
+    object, the dump's lines), stderr a start and an end line of progress, no escapes."""
+    seeded = _exportd(tmp_path / "a", "seed", "--seed", "21", "--tasks", "40", "--json")
+    assert seeded.returncode == 0, seeded.stderr
+    organization = orjson.loads(seeded.stdout)["organization"]["gid"]  # stdout: one object
+    assert b"seeding tasks and messages: 0 of" not in seeded.stderr  # after the first batch
+    assert re.search(rb"seeding tasks and messages: ([\d,]+) of \1\n", seeded.stderr)
+
+    dumped = _exportd(tmp_path / "a", "dump", "--organization", organization, "-o", "-")
+    assert dumped.returncode == 0, dumped.stderr
+    assert all(orjson.loads(line)["gid"] for line in dumped.stdout.splitlines())
+    assert re.search(rb"^dumping: 0 of [\d,]+\n", dumped.stderr)
+    assert re.search(rb"\ndumped [\d,]+ objects in ", dumped.stderr)
+
+    path = tmp_path / "org.jsonl.gz"
+    path.write_bytes(gzip.compress(dumped.stdout))
+    imported = _exportd(tmp_path / "b", "import", str(path))
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith(b"imported ")
+    size = f"{path.stat().st_size / 1e6:,.1f} MB"
+    assert f"importing org.jsonl.gz: {size} of {size}\n".encode() in imported.stderr
+    for run in (seeded, dumped, imported):
+        assert b"\x1b" not in run.stderr  # no bar, no colour codes in a log
+        assert len(run.stderr.splitlines()) < 30

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -12,7 +14,7 @@ import httpx
 import orjson
 import pytest
 from asana.rest import ApiException
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from exportd.clock import FrozenClock
 from exportd.datagen.seed import seed_organization
@@ -21,7 +23,7 @@ from exportd.exports.organization import organization_objects
 from exportd.jobs import WorkerPool
 from exportd.jobs.maintenance import sweep_once
 from exportd.runtime import Runtime
-from exportd.store.schema import metadata
+from exportd.store.schema import metadata, workspaces
 from tests.conftest import LiveServer
 from tests.polling import until
 
@@ -108,6 +110,41 @@ def test_the_whole_lifecycle_through_the_sdk(
     exported = {o["gid"] for o in objects}
     assert str(seeded.other_organization_gid) not in exported
     assert not exported & deleted_gids(runtime)  # O5: deleted objects are left out
+
+
+def repr_digest(data: bytes) -> str:
+    return f"sha-256=:{base64.b64encode(hashlib.sha256(data).digest()).decode()}:"
+
+
+def test_the_download_says_the_files_digest_and_its_etag_follows_the_content(
+    live_server: LiveServer, runtime: Runtime, seeded: SeedResult, workers: WorkerPool
+) -> None:
+    """Repr-Digest is the sha-256 of exactly the bytes downloaded, on a range too; a second
+    export of unchanged data is the same file with the same ETag, and of changed data not."""
+    api = exports_api(live_server, seeded.service_account_token)
+    url = wait_until_done(api, request_export(api, seeded.organization_gid)["gid"])["download_url"]
+    whole = httpx.get(url, timeout=30)
+    assert whole.headers["repr-digest"] == repr_digest(whole.content)
+    assert whole.headers["content-length"] == str(len(whole.content))
+    part = httpx.get(url, headers={"range": "bytes=100-"}, timeout=30)
+    assert part.status_code == 206
+    assert part.headers["repr-digest"] == whole.headers["repr-digest"]  # of the whole file
+
+    again = wait_until_done(api, request_export(api, seeded.organization_gid)["gid"])
+    same = httpx.get(again["download_url"], timeout=30)
+    assert same.content == whole.content  # nothing changed: the very same bytes
+    assert same.headers["etag"] == whole.headers["etag"]  # written later, same ETag
+
+    with runtime.database.write() as connection:
+        connection.execute(
+            update(workspaces)
+            .where(workspaces.c.gid == seeded.organization_gid)
+            .values(name="Renamed")
+        )
+    changed = wait_until_done(api, request_export(api, seeded.organization_gid)["gid"])
+    other = httpx.get(changed["download_url"], timeout=30)
+    assert other.headers["repr-digest"] == repr_digest(other.content)
+    assert other.headers["etag"] != whole.headers["etag"]
 
 
 def test_every_retrieval_hands_out_a_fresh_link(

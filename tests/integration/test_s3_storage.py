@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
 import itertools
 import logging
 import os
@@ -40,6 +41,7 @@ from exportd.runtime import Runtime
 from exportd.settings import Settings
 from exportd.storage import IncompleteFile, InvalidKey, StorageError, open_storage
 from exportd.storage.s3 import MIN_PART_SIZE, PART_SIZE, DeferredAborts, S3Storage
+from exportd.store import jobs
 from tests.conftest import LiveServer
 from tests.integration.s3_server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 from tests.integration.test_organization_exports import (
@@ -620,6 +622,12 @@ def test_an_organization_export_goes_to_s3_and_downloads_through_a_presigned_url
     ]
     assert sorted(gzip.decompress(response.content).splitlines()) == sorted(expected)
     assert open_uploads(storage) == []
+    with runtime.database.read() as connection:
+        row = jobs.get(connection, int(gid))
+    assert row is not None
+    # The digest taken while writing is of the object as S3 holds it. S3 answers a presigned
+    # GET with no Repr-Digest (it adds no headers of ours), so clients check its gzip stream.
+    assert row.file_sha256 == hashlib.sha256(response.content).hexdigest()
 
     runtime.clock = FrozenClock(runtime.clock() + timedelta(days=30, seconds=1))
     sweep_once(runtime)  # R10: retention deletes the object
@@ -681,6 +689,7 @@ def test_compose_joins_gzip_files_with_the_large_ones_copied_by_the_server(
     assert gzip.decompress(data) == b"".join(raws)
     assert data == b"".join(object_bytes(storage, key) for key in keys)
     assert stored.size == len(data) == sum(source_sizes)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()  # the joined file's, not a shard's
     assert storage.stat(KEY) == stored
     assert objects(storage) == sorted(f"{PREFIX}/{key}" for key in [*keys, KEY])  # sources kept
     assert open_uploads(storage) == []

@@ -3,7 +3,9 @@ is joined into exactly the unsplit file, from one snapshot, with nothing left be
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import threading
 import uuid
 from collections.abc import Iterator
@@ -198,8 +200,9 @@ def test_a_sharded_export_to_s3_is_joined_in_the_bucket(
             expected = unsplit(runtime, seeded, parse_export_request(MIXED))
         finally:
             runtime.close()
-        body = client.get_object(Bucket=bucket, Key=f"tenant/{outcome.file_key}")["Body"]
-        assert gzip.decompress(body.read()) == expected
+        data = client.get_object(Bucket=bucket, Key=f"tenant/{outcome.file_key}")["Body"].read()
+        assert gzip.decompress(data) == expected
+        assert outcome.file_sha256 == hashlib.sha256(data).hexdigest()  # of the joined object
         listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
         assert [item["Key"] for item in listed] == [f"tenant/exports/{job.gid}.jsonl.gz"]
         assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
@@ -226,6 +229,8 @@ def test_a_sharded_export_through_the_sdk_downloads_as_one_file(
     assert done["status"] == "succeeded"
     response = httpx.get(done["new_resource_export"]["download_url"], timeout=30)
     assert response.status_code == 200
+    digest = base64.b64encode(hashlib.sha256(response.content).digest()).decode()
+    assert response.headers["repr-digest"] == f"sha-256=:{digest}:"  # of the joined file
     assert gzip.decompress(response.content) == unsplit(
         sharded, seeded, parse_export_request(MIXED)
     )

@@ -30,8 +30,17 @@ def refusal(token: str, *, secret: str = SECRET, now: datetime = NOW) -> Invalid
 def test_a_valid_token_grants_its_key_and_file_name() -> None:
     token = links.sign(KEY, NAME, EXPIRES, SECRET)
     assert links.verify(token, SECRET, NOW) == LinkTarget(KEY, NAME)
-    key, filename = links.verify(token, SECRET.encode(), EXPIRES - timedelta(milliseconds=1))
-    assert (key, filename) == (KEY, NAME)
+    key, filename, digest = links.verify(
+        token, SECRET.encode(), EXPIRES - timedelta(milliseconds=1)
+    )
+    assert (key, filename, digest) == (KEY, NAME, None)
+
+
+def test_a_token_carries_the_files_digest_which_cannot_be_changed() -> None:
+    digest = "ab" * 32
+    token = links.sign(KEY, NAME, EXPIRES, SECRET, digest)
+    assert links.verify(token, SECRET, NOW) == LinkTarget(KEY, NAME, digest)
+    assert refusal(_rewrite_payload(token, d="cd" * 32)).problem == "tampered"
 
 
 def test_a_token_expires_at_its_expiry_exactly() -> None:
@@ -73,7 +82,7 @@ def _rewrite_payload(token: str, **changes: object) -> str:
 )
 def test_an_altered_payload_is_refused(changes: dict[str, object]) -> None:
     token = links.sign(KEY, NAME, EXPIRES, SECRET)
-    assert links.verify(_rewrite_payload(token), SECRET, NOW) == (KEY, NAME)  # the rewrite is sound
+    assert links.verify(_rewrite_payload(token), SECRET, NOW) == LinkTarget(KEY, NAME)  # sound
     assert refusal(_rewrite_payload(token, **changes)).problem == "tampered"
 
 
@@ -105,5 +114,5 @@ def test_download_url_is_public_url_plus_token_and_names_no_path(tmp_path: Path)
     assert "/" not in token
     assert str(tmp_path) not in url
     assert KEY not in url
-    assert links.verify(token, SECRET, NOW + timedelta(minutes=59)) == (KEY, NAME)
+    assert links.verify(token, SECRET, NOW + timedelta(minutes=59)) == LinkTarget(KEY, NAME)
     assert refusal(token, now=NOW + timedelta(hours=1)).problem == "expired"

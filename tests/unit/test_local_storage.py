@@ -392,7 +392,7 @@ def test_a_counted_file_is_checked_by_its_trailer_not_read_back(
     data = (storage.root / KEY).read_bytes()
     assert gzip.decompress(data) == b"".join(LINES)
     assert written.lines == len(LINES)
-    assert written.sha256 == hashlib.sha256(b"".join(LINES)).hexdigest()
+    assert written.sha256 == stored.sha256 == hashlib.sha256(data).hexdigest()
     assert stored.size == len(data) == written.compressed_size
     assert temporary_files(storage) == []
 

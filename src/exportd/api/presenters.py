@@ -21,7 +21,9 @@ def fresh_download_url(runtime: Runtime, job: ExportJob) -> str | None:
         return None
     assert job.file_key is not None
     ttl = timedelta(seconds=settings.download_url_ttl)
-    return runtime.storage.download_url(job.file_key, job.download_name, now, ttl, settings)
+    return runtime.storage.download_url(
+        job.file_key, job.download_name, now, ttl, settings, sha256=job.file_sha256
+    )
 
 
 def organization_export(runtime: Runtime, job: ExportJob, organization_name: str) -> dict[str, Any]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
 from exportd.cli.common import fail, open_runtime, print_json
-from exportd.datagen.seed import OnProgress, seed_organization
+from exportd.client.progress import Reporter
+from exportd.datagen.seed import seed_organization
 from exportd.datagen.spec import PRESETS, SEED_MAX, SeedResult
 from exportd.errors import InvalidRequest
 
@@ -55,28 +52,16 @@ def seed(
         spec.validate()
     except InvalidRequest as error:
         fail(error.message)
-    with open_runtime(ctx) as runtime, _progress_bar() as progress:
+    with open_runtime(ctx) as runtime, Reporter() as reporter:
+
+        def progress(done: int, total: int) -> None:
+            reporter.step("seeding tasks and messages", done, total)
+
         result = seed_organization(runtime.database, spec, progress=progress)
     if as_json:
         print_json(result.to_json())
     else:
         typer.echo(_summary(result))
-
-
-@contextmanager
-def _progress_bar() -> Iterator[OnProgress | None]:
-    """A progress bar on a terminal's stderr; nothing when output goes elsewhere."""
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield None
-        return
-    with Progress(console=console, transient=True) as bar:
-        task = bar.add_task("seeding", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _summary(result: SeedResult) -> str:

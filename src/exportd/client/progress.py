@@ -3,7 +3,8 @@
 Everything goes to standard error, so `--json` output on standard output stays one object.
 A bar shows the server's progress when it offers one (objects written of objects expected,
 rate, time left) and a spinner with the elapsed time when it does not; downloads show bytes.
-Plain lines are printed on every change of state and at most every few seconds otherwise.
+Plain lines are printed on every change of state, on completion, and at most every few
+seconds otherwise: a log of a long run shows it alive, a short one gets a line or two.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Reporter:
             self._progress.update(task, description=description, completed=done or 0, total=total)
             return
         if total:
-            self._plain(label, f"{label}: {done or 0:,} of {total:,}")
+            self._plain(label, f"{label}: {done or 0:,} of {total:,}", final=done == total)
         else:
             self._plain(label, f"{label}" + (f": {done:,}" if done else ""))
 

@@ -10,7 +10,7 @@ rolls the whole import back: either every object is in the store, or none is.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -88,17 +88,29 @@ STORED_IN: dict[str, Table] = {
 """Where to look for a referenced gid that the file does not define."""
 
 
+OnProgress = Callable[[int, int], None]
+"""`(bytes of the file read, its size)`, called as an import goes."""
+PROGRESS_EVERY = 2000  # lines between progress calls
+
+
 def import_jsonl(
-    database: Database, path: Path, *, now: datetime, organization_gid: int | None = None
+    database: Database,
+    path: Path,
+    *,
+    now: datetime,
+    organization_gid: int | None = None,
+    progress: OnProgress | None = None,
 ) -> Counter[str]:
     """Load the file into the store; return how many objects of each type were loaded.
 
     Without `organization_gid`, the file's workspace object becomes a new organization;
     with it, the objects go into that existing organization. Raises ImportRefused
-    (`line N: reason`) and changes nothing when any line is wrong.
+    (`line N: reason`) and changes nothing when any line is wrong. `progress` hears how
+    much of the file (as stored: compressed, for a gzip file) was read.
     """
+    size = path.stat().st_size
     try:
-        with open_input(path) as stream, database.write() as connection:
+        with open_input(path) as (raw, stream), database.write() as connection:
             defer_foreign_keys(connection)
             if organization_gid is not None:
                 _require_organization(connection, organization_gid)
@@ -107,26 +119,31 @@ def import_jsonl(
             try:
                 for number, line in enumerate(stream, 1):
                     batch.load_line(number, line)
+                    if progress is not None and number % PROGRESS_EVERY == 0:
+                        progress(min(raw.tell(), size), size)
             except _UNREADABLE as error:
                 refuse(number + 1, f"the file cannot be read: {error}")
             batch.finish()
+            if progress is not None:
+                progress(size, size)
     except IntegrityError as error:  # at commit: every other one is located and reported
         raise ImportRefused(f"the store refused the file at commit: {_reason(error)}") from error
     return batch.counts
 
 
 @contextmanager
-def open_input(path: Path) -> Iterator[IO[bytes]]:
-    """The file's lines as bytes, through gzip when it starts with gzip's magic bytes."""
+def open_input(path: Path) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
+    """The file as stored (whose position says how far reading got) and its lines as
+    bytes, through gzip when it starts with gzip's magic bytes."""
     with path.open("rb") as raw:
         compressed = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
         if not compressed:
-            yield raw
+            yield raw, raw
             return
         unzipped = cast(IO[bytes], igzip.GzipFile(fileobj=raw, mode="rb"))  # type: ignore[no-untyped-call]
         with unzipped:
-            yield unzipped
+            yield raw, unzipped
 
 
 def defer_foreign_keys(connection: Connection) -> None:

@@ -130,6 +130,7 @@ class ExportJob:
     completed_at: datetime | None
     file_deleted_at: datetime | None
     parent_gid: int | None = None  # graph exports: the goal, team, portfolio or project
+    file_sha256: str | None = None  # hex, of the stored file; None before it was recorded
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ExportJob:
@@ -156,6 +157,7 @@ class ExportJob:
             completed_at=row["completed_at"],
             file_deleted_at=row["file_deleted_at"],
             parent_gid=row.get("parent_gid"),
+            file_sha256=row.get("file_sha256"),
         )
 
     @property

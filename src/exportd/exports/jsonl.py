@@ -2,10 +2,11 @@
 
 `LinesWriter` takes JSON Lines bytes as the engine makes them and, on a thread of its own,
 compresses them with ISA-L (python-isal's `isal_zlib`, which releases the GIL: the
-compression runs on the other core while the engine builds the next lines), hashes them
-(sha256) and writes the result to a sink: a storage upload, a file, standard output. It
-counts lines, bytes and the CRC32 as it goes, so a file can be checked at publication by
-its gzip trailer instead of being decompressed again (`storage.verify.check_ends`).
+compression runs on the other core while the engine builds the next lines) and writes the
+result to a sink: a storage upload, a file, standard output. It counts lines, bytes and the
+CRC32 as it goes, so a file can be checked at publication by its gzip trailer instead of
+being decompressed again (`storage.verify.check_ends`), and hashes (sha256) the bytes it
+hands to the sink, which is the file's digest downloads are served with (`Repr-Digest`).
 
 Its gzip header holds no file name and no time (zlib's own, mtime 0), so the same lines
 always give the same file. Measured on a 112 MB dump of a seeded organization
@@ -110,7 +111,6 @@ class LinesWriter:
             if self._error is not None:
                 continue  # drain, so the engine's thread never blocks on a full queue
             try:
-                self._sha256.update(data)
                 self._crc32 = isal_zlib.crc32(data, self._crc32)
                 self._size += len(data)
                 self._emit(self._compressor.compress(data) if self._compressor else data)
@@ -119,6 +119,7 @@ class LinesWriter:
 
     def _emit(self, data: bytes) -> None:
         if data:
+            self._sha256.update(data)
             self._sink.write(data)
             self._compressed += len(data)
 

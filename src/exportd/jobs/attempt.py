@@ -221,6 +221,7 @@ class Attempt:
                     outcome.file_size,
                     outcome.line_count,
                     progress_objects=self.progress,
+                    file_sha256=outcome.file_sha256,
                 )
             )
             if finished:

@@ -28,6 +28,7 @@ class JobOutcome:
     file_key: str
     file_size: int
     line_count: int
+    file_sha256: str | None = None  # hex, of the stored file
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,9 @@ def export_resources(
         stored = runtime.storage.compose(key, keys[: len(shards)])
     finally:
         _delete(runtime.storage, keys)
-    return JobOutcome(file_key=stored.key, file_size=stored.size, line_count=lines)
+    return JobOutcome(
+        file_key=stored.key, file_size=stored.size, line_count=lines, file_sha256=stored.sha256
+    )
 
 
 @contextmanager

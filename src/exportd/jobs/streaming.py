@@ -36,7 +36,12 @@ def publish_chunks(
                 after_chunk(expected)
             written = writer.finish()
         stored = upload.publish(expected_lines=expected, written=written)
-    return JobOutcome(file_key=stored.key, file_size=stored.size, line_count=written.lines)
+    return JobOutcome(
+        file_key=stored.key,
+        file_size=stored.size,
+        line_count=written.lines,
+        file_sha256=stored.sha256,
+    )
 
 
 def publish_pages(

@@ -7,10 +7,11 @@ finds a truncated file under a key.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self
@@ -61,6 +62,8 @@ class StoredFile:
     size: int
     etag: str  # quoted, as sent in an HTTP `ETag` header
     modified_at: datetime  # aware UTC
+    # hex, of the stored bytes: known to whoever wrote or composed the file, not to `stat`
+    sha256: str | None = field(default=None, compare=False)
 
 
 UploadState = Literal["open", "published", "aborted"]
@@ -79,10 +82,13 @@ class Upload(ABC):
         self.state: UploadState = "open"
         self.bytes_written = 0
         self.writer_counts = False  # see `counted_by_writer`
+        self._sha256 = hashlib.sha256()  # of what is written, unless the writer hashes it
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Append `data`; returns its length, like a binary file's `write`."""
         self._require_open("write to")
+        if not self.writer_counts:
+            self._sha256.update(data)
         self._write(data)
         size = len(data) if not isinstance(data, memoryview) else data.nbytes
         self.bytes_written += size
@@ -91,7 +97,8 @@ class Upload(ABC):
     def counted_by_writer(self) -> None:
         """Say, before the first write, that the writer counts what it writes and will
         publish with a `WrittenStream`: the file is then checked by its size, header and
-        trailer, not decompressed again (see `storage.verify.check_ends`)."""
+        trailer, not decompressed again (see `storage.verify.check_ends`), and its digest is
+        the writer's."""
         if self.bytes_written:
             raise StorageError(f"upload of {self.key!r}: too late, bytes were written")
         self.writer_counts = True
@@ -103,6 +110,7 @@ class Upload(ABC):
         stream (`expected_lines` lines when given), or when the writer counted it, the one
         gzip member `written` describes. On any failure nothing is visible and the
         temporary data is removed; the error is raised (IncompleteFile when the check failed).
+        The file returned carries the sha256 of its bytes.
         """
         self._require_open("publish")
         try:
@@ -118,7 +126,7 @@ class Upload(ABC):
             self.abort()
             raise
         self.state = "published"
-        return stored
+        return stored if stored.sha256 else replace(stored, sha256=self._digest(written))
 
     def abort(self) -> None:
         """Drop the data written so far; a no-op once published or aborted."""
@@ -136,6 +144,10 @@ class Upload(ABC):
         traceback: TracebackType | None,
     ) -> None:
         self.abort()
+
+    def _digest(self, written: WrittenStream | None) -> str:
+        """The sha256 (hex) of the bytes written: the writer's when it counted them."""
+        return written.sha256 if written is not None else self._sha256.hexdigest()
 
     def _require_open(self, action: str) -> None:
         if self.state != "open":
@@ -165,7 +177,9 @@ class Storage(ABC):
         """Publish under `key` the byte-concatenation of the published files `sources`, in
         order, atomically: nothing is visible under `key` on failure, and no temporary data is
         left behind. Sources are left in place (the caller deletes them). Raises StorageError
-        when a source is missing or the list is empty.
+        when a source is missing or the list is empty. The file returned carries the sha256
+        of the joined bytes, hashed as they are joined (a digest cannot be made of the
+        sources' digests).
 
         This is how a large export is assembled from shards: each shard is a complete gzip
         stream, checked when it was published, and gzip members concatenated are one valid
@@ -183,10 +197,17 @@ class Storage(ABC):
 
     @abstractmethod
     def download_url(
-        self, key: str, filename: str, now: datetime, ttl: timedelta, settings: Settings
+        self,
+        key: str,
+        filename: str,
+        now: datetime,
+        ttl: timedelta,
+        settings: Settings,
+        sha256: str | None = None,
     ) -> str:
         """A link that downloads `key` as `filename` for `ttl` from `now`. Each backend
-        hands out its own kind: exportd's signed link, or the store's presigned URL."""
+        hands out its own kind: exportd's signed link, which carries the file's `sha256`
+        (hex) for its `Repr-Digest` and `ETag`, or the store's presigned URL."""
 
     @abstractmethod
     def sweep_temporary(self, older_than: datetime) -> int:

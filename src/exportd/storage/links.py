@@ -1,9 +1,11 @@
 """Signed download links for files that exportd serves itself (the local backend).
 
 A link is `{public_url}/downloads/{token}`; the token is the credential. It carries the
-storage key, the file name and the expiry inside a payload signed (HMAC-SHA256, via
-itsdangerous) with the server secret, so nothing in it can be changed and the expiry is
-checked against exportd's clock, not the wall clock. It names a key, never a path.
+storage key, the file name, the expiry and the file's sha256 (recorded when it was written,
+served as `Repr-Digest` and `ETag` without reading the file or the database) inside a
+payload signed (HMAC-SHA256, via itsdangerous) with the server secret, so nothing in it can
+be changed and the expiry is checked against exportd's clock, not the wall clock. It names
+a key, never a path.
 
 Each token also carries a short fingerprint of the secret that signed it. It is not part
 of the trust decision (the signature is); it only lets a refusal say "another server's
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
@@ -26,6 +29,7 @@ SALT = "exportd.download-link"
 MAX_TOKEN_LENGTH = 2048  # far above a real token; bounds the work spent on a forged one
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 LinkProblem = Literal["expired", "tampered", "foreign"]
 
@@ -49,16 +53,26 @@ class LinkTarget(NamedTuple):
 
     key: str
     filename: str
+    sha256: str | None = None  # hex; None for files written before digests were recorded
 
 
-def sign(key: str, filename: str, expires_at: datetime, secret: str | bytes) -> str:
-    """A URL-safe token granting `key` (served as `filename`) until `expires_at`."""
-    payload = {
+def sign(
+    key: str,
+    filename: str,
+    expires_at: datetime,
+    secret: str | bytes,
+    sha256: str | None = None,
+) -> str:
+    """A URL-safe token granting `key` (served as `filename`, whose bytes hash to
+    `sha256`) until `expires_at`."""
+    payload: dict[str, Any] = {
         "k": key,
         "f": filename,
         "x": (expires_at - _EPOCH) // _MILLISECOND,
         "s": _fingerprint(secret),
     }
+    if sha256 is not None:
+        payload["d"] = sha256
     return _serializer(secret).dumps(payload)
 
 
@@ -77,12 +91,19 @@ def verify(token: str, secret: str | bytes, now: datetime) -> LinkTarget:
         raise InvalidLink("tampered")  # signed by us, yet not a link: never issued by sign()
     if now >= _EPOCH + payload["x"] * _MILLISECOND:
         raise InvalidLink("expired")
-    return LinkTarget(payload["k"], payload["f"])
+    return LinkTarget(payload["k"], payload["f"], payload.get("d"))
 
 
-def download_url(settings: Settings, key: str, filename: str, now: datetime, ttl: timedelta) -> str:
+def download_url(
+    settings: Settings,
+    key: str,
+    filename: str,
+    now: datetime,
+    ttl: timedelta,
+    sha256: str | None = None,
+) -> str:
     """A fresh link to `key`, valid for `ttl` from `now` (O4: one hour from each retrieval)."""
-    token = sign(key, filename, now + ttl, settings.secret_key.get_secret_value())
+    token = sign(key, filename, now + ttl, settings.secret_key.get_secret_value(), sha256)
     return f"{settings.public_url.rstrip('/')}/downloads/{token}"
 
 
@@ -117,4 +138,5 @@ def _well_formed(payload: Any) -> bool:
         and isinstance(payload.get("f"), str)
         and isinstance(payload.get("x"), int)
         and isinstance(payload.get("s"), str)
+        and ("d" not in payload or _SHA256.fullmatch(str(payload["d"])) is not None)
     )

@@ -8,13 +8,15 @@ which is how `sweep_temporary` tells a crashed upload from a slow one.
 
 `compose` joins published files into the same kind of temporary file with copy_file_range,
 so their bytes move inside the kernel (or as a reflink, on filesystems that share extents),
-and publishes it by the same rename.
+and publishes it by the same rename. Each source is then read once more (from the page
+cache, mostly) for the sha256 of the joined file.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import stat
@@ -22,7 +24,7 @@ import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from exportd.errors import ConfigurationError
 from exportd.settings import Settings
@@ -86,10 +88,11 @@ class LocalStorage(Storage):
             if self.local_file(source) is None:
                 raise StorageError(f"cannot compose {key!r}: there is no file under {source!r}")
         temporary, file = self._new_temporary(key)
+        digest = hashlib.sha256()
         try:
             expected = 0
             for source in sources:
-                expected += _append(file, self.path(source), source, key)
+                expected += _append(file, self.path(source), source, key, digest)
             os.fsync(file.fileno())
             written = os.fstat(file.fileno()).st_size
             if written != expected:
@@ -103,7 +106,7 @@ class LocalStorage(Storage):
             raise
         finally:
             file.close()  # releases the lock
-        return stored_file(key, published)
+        return stored_file(key, published, digest.hexdigest())
 
     def stat(self, key: str) -> StoredFile | None:
         found = self.local_file(key)
@@ -119,10 +122,16 @@ class LocalStorage(Storage):
         return True
 
     def download_url(
-        self, key: str, filename: str, now: datetime, ttl: timedelta, settings: Settings
+        self,
+        key: str,
+        filename: str,
+        now: datetime,
+        ttl: timedelta,
+        settings: Settings,
+        sha256: str | None = None,
     ) -> str:
         """A link to `GET /downloads/{token}`, served by exportd itself."""
-        return links.download_url(settings, key, filename, now, ttl)
+        return links.download_url(settings, key, filename, now, ttl, sha256)
 
     def sweep_temporary(self, older_than: datetime) -> int:
         cutoff = older_than.timestamp()
@@ -182,21 +191,23 @@ class LocalUpload(Upload):
             )
         published = self._storage._install(self.temporary_path, self._file, self._target)
         self._file.close()  # releases the lock
-        return stored_file(self.key, published)
+        return stored_file(self.key, published, self._digest(written))
 
     def _abort(self) -> None:
         self.temporary_path.unlink(missing_ok=True)  # while still holding the lock
         self._file.close()
 
 
-def stored_file(key: str, result: os.stat_result) -> StoredFile:
+def stored_file(key: str, result: os.stat_result, sha256: str | None = None) -> StoredFile:
     """A StoredFile from a file's status. Published files are never modified in place (a new
-    version is a new inode with a new mtime), so size and mtime make a sound ETag."""
+    version is a new inode with a new mtime), so size and mtime make a sound ETag for the
+    storage's own use; downloads are served with one made from the content's digest."""
     return StoredFile(
         key=key,
         size=result.st_size,
         etag=f'"{result.st_size:x}-{result.st_mtime_ns:x}"',
         modified_at=datetime.fromtimestamp(result.st_mtime_ns / 1e9, UTC),
+        sha256=sha256,
     )
 
 
@@ -209,10 +220,11 @@ def fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
-def _append(file: BinaryIO, path: Path, source: str, key: str) -> int:
-    """Append the file at `path` to `file` (nothing buffered in it); returns the bytes the
-    source holds. copy_file_range moves them inside the kernel; where it refuses the pair,
-    they go through a buffer."""
+def _append(file: BinaryIO, path: Path, source: str, key: str, digest: Any) -> int:
+    """Append the file at `path` to `file` (nothing buffered in it) and to `digest`; returns
+    the bytes the source holds. copy_file_range moves them inside the kernel; where it
+    refuses the pair, they go through a buffer. The digest reads the same open file, so it
+    hashes exactly the version copied."""
     try:
         opened = open(path, "rb", buffering=0)  # noqa: SIM115 (closed below)
     except (FileNotFoundError, IsADirectoryError):
@@ -231,7 +243,19 @@ def _append(file: BinaryIO, path: Path, source: str, key: str) -> int:
                 raise
             shutil.copyfileobj(opened, file, BUFFER_SIZE)
             file.flush()
+        _hash_file(opened.fileno(), size, digest)
     return size
+
+
+def _hash_file(fd: int, size: int, digest: Any) -> None:
+    """Feed the first `size` bytes of the open file `fd` to `digest`."""
+    offset = 0
+    while offset < size:
+        chunk = os.pread(fd, min(BUFFER_SIZE, size - offset), offset)
+        if not chunk:
+            raise StorageError("a source shrank while it was composed")
+        digest.update(chunk)
+        offset += len(chunk)
 
 
 def _make_directories(directory: Path) -> None:

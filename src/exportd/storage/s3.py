@@ -14,18 +14,22 @@ Memory is bounded by the part size: bytes are buffered until a part is full, the
 (parts grow after every 1,000 so the 10,000-part limit allows files of hundreds of GB).
 
 `compose` joins published files into one the same way, by a multipart upload under the final
-key, its parts copied by the server (UploadPartCopy) rather than sent. An abort that fails
+key, its parts copied by the server (UploadPartCopy) rather than sent; each source is read
+once, streamed, for the sha256 of the joined file (a digest cannot be made from the
+sources' digests). An abort that fails
 because S3 cannot be reached is retried in the background (`DeferredAborts`), so an outage
 does not leave uploads, and the parts S3 bills for, until the sweep's hour has passed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -113,9 +117,11 @@ class S3Storage(Storage):
                 raise StorageError(f"cannot compose {name}: there is no file under {source!r}")
             found.append((self.object_key(source), stored))
         composition = _Composition(self, name)
+        digest = hashlib.sha256()
         try:
             for source_name, stored in found:
                 composition.add(source_name, stored.size, stored.etag)
+                self._hash_object(source_name, stored.etag, digest)
             composition.complete()
         except BaseException:
             composition.abort()
@@ -126,7 +132,14 @@ class S3Storage(Storage):
             self.delete(key)  # visible already, but wrong: better no file than a broken one
             size = "nothing" if composed is None else f"{composed.size} bytes"
             raise StorageError(f"composing {name} made {size} where the sources hold {expected}")
-        return composed
+        return replace(composed, sha256=digest.hexdigest())
+
+    def _hash_object(self, name: str, etag: str, digest: Any) -> None:
+        """Feed the object `name`, as of `etag`, to `digest`, streamed."""
+        with _s3_errors(f"read {name} for its digest"):
+            got = self.client.get_object(Bucket=self.bucket, Key=name, IfMatch=etag)
+            for chunk in got["Body"].iter_chunks(_CHUNK):
+                digest.update(chunk)
 
     def stat(self, key: str) -> StoredFile | None:
         name = self.object_key(key)
@@ -191,8 +204,16 @@ class S3Storage(Storage):
             )
 
     def download_url(
-        self, key: str, filename: str, now: datetime, ttl: timedelta, settings: Settings
+        self,
+        key: str,
+        filename: str,
+        now: datetime,
+        ttl: timedelta,
+        settings: Settings,
+        sha256: str | None = None,
     ) -> str:
+        """The presigned URL. S3 cannot be made to answer with a `Repr-Digest` (a presigned
+        GET overrides only a few response headers), so `sha256` plays no part here."""
         return self.presigned_url(key, filename, ttl)
 
     def _last_part_at(self, name: str, upload_id: str, default: datetime) -> datetime:

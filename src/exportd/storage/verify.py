@@ -79,7 +79,7 @@ class WrittenStream:
     lines: int  # newlines in the uncompressed bytes
     size: int  # uncompressed bytes
     crc32: int  # of the uncompressed bytes
-    sha256: str  # of the uncompressed bytes, hex
+    sha256: str  # of the bytes handed to storage (the file), hex
     compressed_size: int  # bytes handed to storage
 
 

@@ -309,6 +309,7 @@ def finish(
     file_size: int,
     line_count: int,
     progress_objects: int | None = None,
+    file_sha256: str | None = None,
 ) -> bool:
     """Mark the job `finished` with its published file; only the lease holder may.
 
@@ -322,6 +323,7 @@ def finish(
         "file_key": file_key,
         "file_size": file_size,
         "line_count": line_count,
+        "file_sha256": file_sha256,
         "lease_expires_at": None,
         "error_reason": None,
     }

@@ -557,6 +557,7 @@ exports = Table(
     Column("file_key", String(255), nullable=True),
     Column("file_size", BigInteger, nullable=True),
     Column("line_count", BigInteger, nullable=True),
+    Column("file_sha256", String(64), nullable=True),  # hex, of the stored (gzip) bytes
     Column("created_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime, nullable=True),
     Column("completed_at", UTCDateTime, nullable=True),
