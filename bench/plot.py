@@ -37,10 +37,10 @@ def main() -> None:
                 continue
             sizes = [r["tasks"] / 1000 for r in shown]
             label = f"{name} ({backend})"
-            times.plot(sizes, [r["handler_s"] for r in shown], marker="o", label=label)
-            memory.plot(sizes, [r["peak_rss"] / 2**20 for r in shown], marker="o", label=label)
+            times.plot(sizes, [r["seconds"] for r in shown], marker="o", label=label)
+            memory.plot(sizes, [r["group_rss"] / 2**20 for r in shown], marker="o", label=label)
     times.set(xlabel="tasks (thousands)", ylabel="wall time, median (s)", title="Time")
-    memory.set(xlabel="tasks (thousands)", ylabel="peak RSS (MiB)", title="Peak memory")
+    memory.set(xlabel="tasks (thousands)", ylabel="peak group RSS (MiB)", title="Peak memory")
     memory.set_ylim(bottom=0)
     times.set_ylim(bottom=0)
     times.legend(fontsize="small")
