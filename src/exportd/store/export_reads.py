@@ -53,6 +53,7 @@ from sqlalchemy.types import TypeEngine
 from exportd.errors import ExportdError
 from exportd.store import arrow_reader
 from exportd.store.database import Database
+from exportd.store.graph_reads import time_entries_named
 from exportd.store.schema import (
     allocations,
     attachments,
@@ -983,30 +984,5 @@ def time_entries_page(
     """The undeleted time tracking entries of the organization's undeleted tasks, with
     their task's compact columns and the names their references show."""
     e = time_tracking_entries
-    creator, task_creator = users.alias("creator"), users.alias("task_creator")
-    project = projects.alias("attributable")
-    query = (
-        select(
-            *snap.columns(e),
-            tasks.c.name.label("task_name"),
-            tasks.c.resource_subtype.label("task_subtype"),
-            tasks.c.created_by_gid.label("task_created_by_gid"),
-            task_creator.c.name.label("task_creator_name"),
-            project.c.name.label("project_name"),
-            creator.c.name.label("creator_name"),
-        )
-        .join(tasks, tasks.c.gid == e.c.task_gid)
-        .outerjoin(
-            task_creator,
-            and_(task_creator.c.gid == tasks.c.created_by_gid, task_creator.c.deleted_at.is_(None)),
-        )
-        .outerjoin(
-            project,
-            and_(project.c.gid == e.c.attributable_to_gid, project.c.deleted_at.is_(None)),
-        )
-        .outerjoin(
-            creator, and_(creator.c.gid == e.c.created_by_gid, creator.c.deleted_at.is_(None))
-        )
-        .where(e.c.deleted_at.is_(None), in_organization(tasks, organization_gid))
-    )
+    query = time_entries_named(*snap.columns(e)).where(in_organization(tasks, organization_gid))
     return page(snap, query, e.c.gid, after, limit)

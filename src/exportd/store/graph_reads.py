@@ -377,17 +377,15 @@ def allocation_pages(
     yield from _pages(connection, query, allocations.c.gid, batch_size)
 
 
-def time_entry_pages(
-    connection: Connection, workspace_gid: int, tasks_where: Condition | None, batch_size: int
-) -> Iterator[Sequence[Row[Any]]]:
-    """The undeleted time tracking entries of the organization's undeleted tasks (those
-    `tasks_where` selects, when given: `task_condition`), in gid order, with their task's
-    compact form and the names their references show."""
+def time_entries_named(*columns: Any) -> Any:
+    """The undeleted time tracking entries (`columns` of them) joined to their task, with
+    the task's compact columns and the names their references show: one query for the
+    organization export and graph exports alike."""
     entries, creator, task_creator = time_tracking_entries, _user("creator"), _user("task_creator")
     project = projects.alias("attributable")
-    query = (
+    return (
         select(
-            entries,
+            *columns,
             tasks.c.name.label("task_name"),
             tasks.c.resource_subtype.label("task_subtype"),
             tasks.c.created_by_gid.label("task_created_by_gid"),
@@ -408,11 +406,19 @@ def time_entry_pages(
             creator,
             and_(creator.c.gid == entries.c.created_by_gid, creator.c.deleted_at.is_(None)),
         )
-        .where(
-            entries.c.deleted_at.is_(None),
-            tasks.c.workspace_gid == workspace_gid,
-            tasks.c.deleted_at.is_(None),
-        )
+        .where(entries.c.deleted_at.is_(None))
+    )
+
+
+def time_entry_pages(
+    connection: Connection, workspace_gid: int, tasks_where: Condition | None, batch_size: int
+) -> Iterator[Sequence[Row[Any]]]:
+    """The undeleted time tracking entries of the organization's undeleted tasks (those
+    `tasks_where` selects, when given: `task_condition`), in gid order, with their task's
+    compact form and the names their references show."""
+    entries = time_tracking_entries
+    query = time_entries_named(entries).where(
+        tasks.c.workspace_gid == workspace_gid, tasks.c.deleted_at.is_(None)
     )
     if tasks_where is not None:
         query = query.where(tasks_where)
